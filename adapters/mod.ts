@@ -1,0 +1,8 @@
+/**
+ * The runtime pieces of `@x/cli-auth`, for those who build their own flow: loopback listener, browser opening and
+ * credential stores, on Deno, Bun and Node. Nothing here touches a runtime API at import time.
+ *
+ * @module
+ */
+export { detectRuntime } from "./runtime.ts";
+export type { RuntimeKey } from "./runtime.ts";

@@ -1,0 +1,142 @@
+/**
+ * Transport options shared by every request the library makes: a timeout on each request, an optional caller
+ * signal, a custom `fetch`, and the loopback-only escape hatch for `http://` issuers.
+ *
+ * @module
+ */
+
+import * as oauth from "oauth4webapi";
+import { CliAuthError, isAbortError, isTimeoutError, networkError, type Operation } from "./errors.ts";
+
+/** The `fetch` signature the library calls. */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * How requests are made: the same for discovery, token, revocation, userinfo and device requests.
+ *
+ * @example Usage
+ * ```ts
+ * import type { HttpOptions } from "@x/cli-auth";
+ * const http: HttpOptions = { timeoutMs: 10_000, allowInsecureRequests: false };
+ * ```
+ */
+export interface HttpOptions {
+  /** Per-request timeout in milliseconds (default 30 000). */
+  timeoutMs?: number;
+  /** A `fetch` to use instead of the global one (proxies, instrumentation). */
+  fetch?: FetchLike;
+  /** Permit `http://` URLs (local development and tests only). */
+  allowInsecureRequests?: boolean;
+  /** Largest response body accepted, in bytes (default 1 MiB). */
+  maxResponseBytes?: number;
+}
+
+/** Default per-request timeout. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Default cap on the size of a response body. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** oauth4webapi's request options with our timeout, fetch and insecure-request settings applied. */
+export interface RequestOptions {
+  signal: (url: string) => AbortSignal;
+  [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
+  [oauth.allowInsecureRequests]?: boolean;
+}
+
+/**
+ * A signal that aborts after `timeoutMs`, or when `signal` aborts, whichever comes first.
+ *
+ * @param timeoutMs the timeout
+ * @param signal an optional caller signal
+ * @returns the combined signal
+ */
+export function timeoutSignal(timeoutMs: number, signal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([timeout, signal]) : timeout;
+}
+
+/**
+ * Wraps `fetch` so that a request that never gets an answer throws a {@link CliAuthError} (`network_error`,
+ * `timeout`), and a response body is cut off beyond `maxResponseBytes`.
+ *
+ * @param http the transport options
+ * @param operation what the request is for (named in errors)
+ * @returns a fetch function with the same signature
+ */
+export function guardedFetch(http: HttpOptions, operation: Operation): FetchLike {
+  const fetchImpl: FetchLike = http.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const maxBytes = http.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return async (input, init) => {
+    let response: Response;
+    try {
+      response = await fetchImpl(input, init);
+    } catch (error) {
+      const signal = init?.signal ?? undefined;
+      if (isTimeoutError(error) || (signal?.aborted && isTimeoutError(signal.reason))) {
+        throw new CliAuthError("timeout", `${describe(operation)} timed out`, {
+          hint: "Check your connection, or raise `timeoutMs` if the server is slow",
+        });
+      }
+      if (isAbortError(error) || signal?.aborted) throw signal?.reason ?? error;
+      throw networkError(error, operation);
+    }
+    return limitBody(response, maxBytes, operation);
+  };
+}
+
+function describe(operation: Operation): string {
+  return operation === "discovery" ? "Discovery of the authorization server" : `The ${operation.replace("_", " ")} request`;
+}
+
+function limitBody(response: Response, maxBytes: number, operation: Operation): Response {
+  const declared = Number(response.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    void response.body?.cancel().catch(() => {});
+    throw new CliAuthError(
+      "invalid_response",
+      `${describe(operation)} failed: the response body is larger than ${maxBytes} bytes`,
+      { status: response.status },
+    );
+  }
+  if (!response.body) return response;
+  let seen = 0;
+  const limited = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) {
+          controller.error(
+            new CliAuthError(
+              "invalid_response",
+              `${describe(operation)} failed: the response body is larger than ${maxBytes} bytes`,
+              { status: response.status },
+            ),
+          );
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(limited, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/**
+ * oauth4webapi request options for one call: per-request timeout (also covering the body read), caller signal,
+ * custom fetch with network errors mapped, and `allowInsecureRequests`.
+ *
+ * @param http the transport options
+ * @param operation what the request is for
+ * @param signal an optional caller signal that cancels the request
+ * @returns options to spread into an oauth4webapi call
+ */
+export function requestOptions(http: HttpOptions, operation: Operation, signal?: AbortSignal): RequestOptions {
+  const timeoutMs = http.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const fetchImpl = guardedFetch(http, operation);
+  const options: RequestOptions = {
+    signal: () => timeoutSignal(timeoutMs, signal),
+    [oauth.customFetch]: (url, init) => fetchImpl(url, init as RequestInit),
+  };
+  if (http.allowInsecureRequests) options[oauth.allowInsecureRequests] = true;
+  return options;
+}
