@@ -1,0 +1,127 @@
+// Starts the real OpenID provider (test/support/provider_server.mjs) in a Node child process on 127.0.0.1 and gives
+// tests its issuer plus a few test-only controls (request log, claim changes, slow_down injection).
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** Options of the test provider (see provider_server.mjs). */
+export interface ProviderOptions {
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  deviceCodeTtl?: number;
+  deviceInterval?: number;
+  dpop?: boolean;
+  dpopNonce?: boolean;
+  registration?: boolean;
+  resources?: Record<string, { format?: "jwt" | "opaque"; scope?: string }>;
+  extraClients?: Record<string, unknown>[];
+  userinfo?: boolean;
+  revocation?: boolean;
+  deviceFlow?: boolean;
+  host?: string;
+  port?: number;
+}
+
+/** One request the provider saw. */
+export interface ProviderRequest {
+  method: string;
+  path: string;
+  time: number;
+  status?: number;
+  grantType?: string;
+  error?: string;
+}
+
+/** A running test provider. */
+export interface TestProvider {
+  issuer: string;
+  port: number;
+  /** Every request seen since start or the last reset. */
+  requests(): Promise<ProviderRequest[]>;
+  /** Token endpoint requests with the given grant type. */
+  tokenRequests(grantType: string): Promise<ProviderRequest[]>;
+  reset(): Promise<void>;
+  setClaims(sub: string, claims: Record<string, unknown>): Promise<void>;
+  slowDown(count: number): Promise<void>;
+  /** Stops the provider (its port closes). */
+  close(): Promise<void>;
+  /** The provider's stderr so far (for failing tests). */
+  logs(): string;
+}
+
+const script = fileURLToPath(new URL("./provider_server.mjs", import.meta.url));
+
+/** The Node binary on PATH: the provider runs on Node whatever runtime runs the test. */
+export const NODE = process.env.CLI_AUTH_TEST_NODE ?? "node";
+
+/**
+ * Starts a provider; resolves once it listens.
+ */
+export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
+  const child: ChildProcess = spawn(NODE, [script, JSON.stringify(options)], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const { issuer, port } = await new Promise<{ issuer: string; port: number }>((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => reject(new Error(`provider did not start in 15 s:\n${stderr}`)), 15_000);
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      stdout += chunk;
+      const newline = stdout.indexOf("\n");
+      if (newline >= 0) {
+        clearTimeout(timer);
+        resolve(JSON.parse(stdout.slice(0, newline)));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`provider exited with ${code}:\n${stderr}`));
+    });
+  });
+
+  const admin = async (route: string, body?: unknown) => {
+    const response = await fetch(`${issuer}/__test/${route}`, {
+      method: body === undefined ? "GET" : "POST",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`provider /__test/${route}: ${response.status}`);
+    return await response.json();
+  };
+
+  let closed: Promise<void> | undefined;
+  return {
+    issuer,
+    port,
+    async requests() {
+      return ((await admin("requests")) as { requests: ProviderRequest[] }).requests;
+    },
+    async tokenRequests(grantType: string) {
+      const all = ((await admin("requests")) as { requests: ProviderRequest[] }).requests;
+      return all.filter((r) => r.path === "/token" && r.grantType === grantType);
+    },
+    async reset() {
+      await admin("reset", {});
+    },
+    async setClaims(sub, claims) {
+      await admin("claims", { sub, claims });
+    },
+    async slowDown(count) {
+      await admin("slow-down", { count });
+    },
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 2_000).unref?.();
+      });
+      return closed;
+    },
+    logs: () => stderr,
+  };
+}
