@@ -26,3 +26,4 @@ export { pollDeviceToken, requestDeviceAuthorization } from "./src/device_flow.t
 export type { DeviceAuthorization, DevicePollResult } from "./src/device_flow.ts";
 export { toTokenSet } from "./src/token_set.ts";
 export type { TokenSet } from "./src/token_set.ts";
+export type { CredentialStore, Logger, StorageKind } from "./src/contracts.ts";

@@ -6,3 +6,6 @@
  */
 export { detectRuntime } from "./runtime.ts";
 export type { RuntimeKey } from "./runtime.ts";
+export { DEFAULT_COMMAND_TIMEOUT_MS, runCommand, spawnDetached } from "./subprocess.ts";
+export type { CommandResult, CommandRunner, DetachedSpawner, RunOptions } from "./subprocess.ts";
+export type { CredentialStore, Logger, StorageKind } from "../src/contracts.ts";
