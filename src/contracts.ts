@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { CallbackPageRenderer } from "./pages.ts";
+
 /**
  * Where sessions are kept: async, string values, keyed by account (the profile name). One store serves one
  * `service` (the keychain service / config folder name).
@@ -52,4 +54,115 @@ export type StorageKind = "keychain" | "file" | "memory" | "custom";
  */
 export interface Logger {
   warn(message: string): void;
+}
+
+/**
+ * Options of the loopback listener (`startLoopbackServer`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { LoopbackServerOptions } from "@x/cli-auth";
+ * const options: LoopbackServerOptions = { state: "xyz", port: [53682, 53683], callbackPath: "/callback" };
+ * ```
+ */
+export interface LoopbackServerOptions {
+  /** `"127.0.0.1"` (default) or `"::1"`. */
+  host?: string;
+  /** A port, or ports to try in order; 0 (default) picks a free one. */
+  port?: number | readonly number[];
+  /** The redirect URI's path (default `/callback`). */
+  callbackPath?: string;
+  /** Cancels the wait and closes the listener; `waitForCallback()` rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** This login's `state`: callbacks without it are answered with an error page and ignored. */
+  state: string;
+  /** Validates a callback with the right state; throw a `CliAuthError` to end the login with it. */
+  validate?: (params: URLSearchParams) => URLSearchParams;
+  /** Renders the success and error pages. */
+  renderPage?: CallbackPageRenderer;
+}
+
+/**
+ * A running loopback listener.
+ *
+ * @example Usage
+ * ```ts
+ * import type { LoopbackServer } from "@x/cli-auth";
+ * async function code(server: LoopbackServer) { return (await server.waitForCallback()).get("code"); }
+ * ```
+ */
+export interface LoopbackServer {
+  /** `http://127.0.0.1:<port><callbackPath>` (or `http://[::1]:…`). */
+  readonly redirectUri: string;
+  /** The bound port. */
+  readonly port: number;
+  /** Resolves with the callback's parameters after the browser got its page and the listener closed. */
+  waitForCallback(): Promise<URLSearchParams>;
+  /** Closes the listener now; a pending `waitForCallback()` rejects with `login_cancelled`. */
+  close(): Promise<void>;
+}
+
+/**
+ * What `flow: "auto"` looks at: a snapshot of the environment, so the decision is a pure function.
+ *
+ * @example Usage
+ * ```ts
+ * import type { EnvironmentSnapshot } from "@x/cli-auth";
+ * const desktop: EnvironmentSnapshot = { os: "darwin", env: {}, stdinIsTTY: true, stderrIsTTY: true, wsl: false };
+ * ```
+ */
+export interface EnvironmentSnapshot {
+  /** The operating system. */
+  os: "darwin" | "linux" | "windows" | "other";
+  /** The environment variables that matter (`SSH_CONNECTION`, `SSH_TTY`, `DISPLAY`, `WAYLAND_DISPLAY`, `CI`, …). */
+  env: Record<string, string | undefined>;
+  /** Whether stdin is a terminal. */
+  stdinIsTTY: boolean;
+  /** Whether stderr is a terminal. */
+  stderrIsTTY: boolean;
+  /** Whether this is Windows Subsystem for Linux. */
+  wsl: boolean;
+}
+
+/**
+ * Which stores `storage` names.
+ *
+ * @example Usage
+ * ```ts
+ * import type { StorageOption } from "@x/cli-auth";
+ * const storage: StorageOption = "auto";
+ * ```
+ */
+export type StorageOption = "auto" | "keychain" | "file" | "memory" | CredentialStore;
+
+/**
+ * Everything the core needs from the runtime, supplied by `adapters/`. Override it (the `platform` option) to run
+ * the core somewhere else or to fake the world in tests.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Platform } from "@x/cli-auth";
+ * declare const platform: Platform;
+ * platform.writeStderr("hello\n");
+ * ```
+ */
+export interface Platform {
+  /** `"deno"`, `"bun"`, `"node"` or your own name. */
+  readonly runtime: string;
+  /** Starts the loopback listener of a browser login. */
+  startLoopbackServer(options: LoopbackServerOptions): Promise<LoopbackServer>;
+  /** Opens `url` in the user's browser; resolves false when it could not. Never throws. */
+  openBrowser(url: string): Promise<boolean>;
+  /** Writes to stderr (prompts, the URL, the device code). */
+  writeStderr(text: string): void;
+  /** Prints `prompt` on stderr and reads one line from stdin. */
+  readLine(prompt: string, signal?: AbortSignal): Promise<string>;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** The snapshot `flow: "auto"` decides on. */
+  environment(): Promise<EnvironmentSnapshot>;
+  /** Creates the named store for `service`. */
+  createStore(kind: Exclude<StorageOption, CredentialStore>, options: { service: string; logger: Logger }): CredentialStore;
+  /** Runs `fn` holding a cross-process lock named `name`. */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
