@@ -1,0 +1,50 @@
+/**
+ * The loopback listener on Bun: `Bun.serve` already speaks `Request -> Response`.
+ *
+ * @module
+ */
+import { CLOSE_GRACE_MS, type Listen } from "../listener.ts";
+
+interface BunServer {
+  port: number;
+  pendingRequests: number;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+interface BunNamespace {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: (request: Request) => Response | Promise<Response>;
+    error?: (error: Error) => Response;
+  }): BunServer;
+}
+
+/**
+ * Serves `handler` on `hostname:port` with `Bun.serve`.
+ *
+ * @example Usage
+ * ```ts
+ * import { listen } from "@x/cli-auth/adapters/bun/listener";
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, handler: () => new Response("hi") });
+ * await listener.close();
+ * ```
+ */
+export const listen: Listen = ({ hostname, port, handler }) => {
+  const Bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
+  const server = Bun.serve({
+    hostname,
+    port,
+    fetch: handler,
+    error: () => new Response("Internal error.\n", { status: 500 }),
+  });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      // Graceful first (a response in flight finishes), then end every connection, keep-alive ones included.
+      void server.stop(false);
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      while (server.pendingRequests > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await server.stop(true);
+    })();
+  return Promise.resolve({ port: server.port, close });
+};
