@@ -2,8 +2,53 @@
  * `@x/cli-auth`: sign a command-line tool's user in (browser, device or paste), keep the session in the OS keychain,
  * and hand out fresh access tokens, on Deno, Bun and Node.
  *
+ * @example Usage
+ * ```ts
+ * import { CliAuth } from "@x/cli-auth";
+ * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+ * await auth.login();
+ * console.log(await auth.getAccessToken());
+ * ```
+ *
  * @module
  */
+import { loadPlatform } from "./adapters/platform.ts";
+import { CliAuth as CliAuthCore, type CliAuthOptions } from "./src/cli_auth.ts";
+
+/**
+ * Signs a command-line tool's user in and keeps the session, using the adapters of the running runtime (Deno, Bun
+ * or Node): loopback listener, browser opener, keychain or file storage.
+ *
+ * @example Usage
+ * ```ts
+ * import { CliAuth } from "@x/cli-auth";
+ * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+ * const { user } = await auth.login();
+ * console.error(`Signed in as ${user?.email ?? user?.sub}`);
+ * ```
+ */
+export class CliAuth extends CliAuthCore {
+  /**
+   * @param options issuer, client, service and the rest of {@link CliAuthOptions}
+   * @throws {CliAuthError} `invalid_options`
+   */
+  constructor(options: CliAuthOptions) {
+    super(options, loadPlatform);
+  }
+}
+
+export { DEFAULT_SCOPES } from "./src/cli_auth.ts";
+export type { AuthStatus, CliAuthOptions, LoginFlow, LoginOptions, LoginResult } from "./src/cli_auth.ts";
+export { parseSession, serializeSession, userFromClaims } from "./src/session.ts";
+export type { Session, User } from "./src/session.ts";
+export { createCallbackHandler } from "./src/callback.ts";
+export type { CallbackHandler, CallbackHandlerOptions } from "./src/callback.ts";
+export { escapeHtml, renderCallbackPage } from "./src/pages.ts";
+export type { CallbackPageInfo, CallbackPageRenderer } from "./src/pages.ts";
+export { announceAuthorizationUrl, browserLogin } from "./src/browser_login.ts";
+export type { AuthorizationRequestOptions, BrowserLoginOptions } from "./src/browser_login.ts";
+export { abortReason, cancelled, createLoginSignal, DEFAULT_LOGIN_TIMEOUT_MS, sleep } from "./src/login_signal.ts";
+export type { LoginSignal } from "./src/login_signal.ts";
 export { CliAuthError, isCliAuthError, toCliAuthError } from "./src/errors.ts";
 export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./src/errors.ts";
 export { DEFAULT_TIMEOUT_MS } from "./src/http.ts";
@@ -26,4 +71,13 @@ export { pollDeviceToken, requestDeviceAuthorization } from "./src/device_flow.t
 export type { DeviceAuthorization, DevicePollResult } from "./src/device_flow.ts";
 export { toTokenSet } from "./src/token_set.ts";
 export type { TokenSet } from "./src/token_set.ts";
-export type { CredentialStore, Logger, StorageKind } from "./src/contracts.ts";
+export type {
+  CredentialStore,
+  EnvironmentSnapshot,
+  Logger,
+  LoopbackServer,
+  LoopbackServerOptions,
+  Platform,
+  StorageKind,
+  StorageOption,
+} from "./src/contracts.ts";

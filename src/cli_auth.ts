@@ -1,0 +1,419 @@
+/**
+ * `CliAuth`: the orchestration a CLI uses — login, tokens, identity, logout — over the protocol functions and a
+ * {@link Platform} supplied by the adapters. It does no I/O of its own.
+ *
+ * @module
+ */
+
+import { browserLogin } from "./browser_login.ts";
+import type { GrantResult } from "./code_exchange.ts";
+import type { CredentialStore, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
+import { type AuthorizationServer, resolveAuthorizationServer, type ServerEndpoints } from "./discovery.ts";
+import { CliAuthError } from "./errors.ts";
+import { DEFAULT_TIMEOUT_MS, type FetchLike, type HttpOptions } from "./http.ts";
+import { createLoginSignal } from "./login_signal.ts";
+import type { CallbackPageRenderer } from "./pages.ts";
+import { createProtocolContext, type ProtocolContext } from "./protocol_context.ts";
+import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session.ts";
+import type { TokenSet } from "./token_set.ts";
+import { fetchUserInfo } from "./userinfo.ts";
+
+/** The scopes asked for when `scopes` is not given. */
+export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email", "offline_access"];
+
+/**
+ * Options of {@link CliAuth}. See the README for provider recipes.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CliAuthOptions } from "@x/cli-auth";
+ * const options: CliAuthOptions = { issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" };
+ * ```
+ */
+export interface CliAuthOptions {
+  /** The issuer; discovery finds the endpoints (OpenID Connect, then RFC 8414). */
+  issuer?: string;
+  /** The public client registered for the CLI. */
+  clientId?: string;
+  /** Names the keychain entry and the config folder. */
+  service: string;
+  /** Scopes to ask for (default `openid profile email offline_access`). */
+  scopes?: readonly string[];
+  /** Endpoints by hand; with `token` set there is no discovery (GitHub). */
+  endpoints?: ServerEndpoints;
+  /** Only for providers that issue non-secret "installed app" secrets. */
+  clientSecret?: string;
+  /** `"auto"` (default: keychain, else a 0600 file with one warning), `"keychain"`, `"file"`, `"memory"`, or a store. */
+  storage?: StorageOption;
+  /** Keeps several accounts side by side (default `"default"`). */
+  profile?: string;
+  /** The environment variable `resolveToken()` reads. */
+  tokenEnvVar?: string;
+  /** Your API's identity route; `whoami()` uses it when set, else userinfo. */
+  identityEndpoint?: string;
+  /** Refresh when the access token expires within this many seconds (default 30). */
+  refreshSkewSeconds?: number;
+  /** Per HTTP request, in ms (default 30 000). */
+  timeoutMs?: number;
+  /** RFC 8707 resource indicator(s). */
+  resource?: string | readonly string[];
+  /** Permit `http://` issuers (local development and tests only). */
+  allowInsecureRequests?: boolean;
+  /** A custom `fetch` (proxies, instrumentation). */
+  fetch?: FetchLike;
+  /** Where the library's few warnings go (default: stderr). */
+  logger?: Logger;
+  /** The runtime pieces (default: the adapters for Deno, Bun or Node). */
+  platform?: Platform | (() => Promise<Platform>);
+}
+
+/**
+ * The flows `login()` can run.
+ *
+ * @example Usage
+ * ```ts
+ * import type { LoginFlow } from "@x/cli-auth";
+ * const flow: LoginFlow = "device";
+ * ```
+ */
+export type LoginFlow = "auto" | "browser" | "device" | "manual";
+
+/**
+ * Options of {@link CliAuth.login}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { LoginOptions } from "@x/cli-auth";
+ * const options: LoginOptions = { flow: "browser", openBrowser: false, timeoutMs: 120_000 };
+ * ```
+ */
+export interface LoginOptions {
+  /** `"auto"` (default), `"browser"`, `"device"` or `"manual"`. */
+  flow?: LoginFlow;
+  /** `false`, or a function to open the URL yourself (default: open the system browser). */
+  openBrowser?: boolean | ((url: string) => void | Promise<void>);
+  /** Shows the authorization URL (default: printed to stderr, even when a browser opens). */
+  onAuthorizationUrl?: (url: string) => void;
+  /** A port or ports to try for the loopback listener; 0 (default) = any free port. */
+  port?: number | readonly number[];
+  /** `"127.0.0.1"` (default) or `"::1"`. */
+  host?: string;
+  /** The redirect URI's path (default `/callback`). */
+  callbackPath?: string;
+  /** The whole login, in ms (default 300 000); then `login_timeout`. */
+  timeoutMs?: number;
+  /** Cancels the login (`login_cancelled`) and closes the listener. */
+  signal?: AbortSignal;
+  /** Scopes for this login (default: the instance's). */
+  scopes?: readonly string[];
+  /** `prompt` for the authorization request. */
+  prompt?: string;
+  /** `login_hint` for the authorization request. */
+  loginHint?: string;
+  /** Further authorization request parameters. */
+  extraParams?: Record<string, string>;
+  /** Renders the pages the browser sees after the redirect. */
+  renderPage?: CallbackPageRenderer;
+}
+
+/**
+ * What `login()` returns.
+ *
+ * @example Usage
+ * ```ts
+ * import type { LoginResult } from "@x/cli-auth";
+ * const greet = (r: LoginResult) => `Signed in as ${r.user?.email ?? r.user?.sub} (${r.flow})`;
+ * ```
+ */
+export interface LoginResult {
+  tokens: TokenSet;
+  /** From the ID token's claims, else userinfo. */
+  user?: User;
+  /** The flow that ran (what `"auto"` chose). */
+  flow: Exclude<LoginFlow, "auto">;
+}
+
+/**
+ * What `status()` reports, without any network request.
+ *
+ * @example Usage
+ * ```ts
+ * import type { AuthStatus } from "@x/cli-auth";
+ * const line = (s: AuthStatus) => (s.loggedIn ? `Logged in (${s.storage})` : "Not logged in");
+ * ```
+ */
+export interface AuthStatus {
+  loggedIn: boolean;
+  profile: string;
+  storage: StorageKind;
+  /** When the access token expires, epoch ms. */
+  expiresAt?: number;
+  scopes?: string[];
+  /** Identity at login time. */
+  user?: User;
+  /** Whether a refresh token is stored (the session can outlive the access token). */
+  refreshable?: boolean;
+}
+
+/**
+ * Signs a command-line tool's user in and keeps the session. The core class: `@x/cli-auth` exports it wired to the
+ * adapters of the running runtime.
+ *
+ * @example Usage
+ * ```ts
+ * import { CliAuth } from "@x/cli-auth";
+ * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+ * const { user } = await auth.login();
+ * console.error(`Signed in as ${user?.email ?? user?.sub}`);
+ * ```
+ */
+export class CliAuth {
+  readonly #options: CliAuthOptions;
+  readonly #profile: string;
+  readonly #loadPlatform: () => Promise<Platform>;
+  #platform?: Promise<Platform>;
+  #server?: Promise<AuthorizationServer>;
+  #store?: CredentialStore;
+
+  /**
+   * @param options issuer, client, service and the rest of {@link CliAuthOptions}
+   * @param defaultPlatform where the platform comes from when `options.platform` is not set
+   * @throws {CliAuthError} `invalid_options`
+   */
+  constructor(options: CliAuthOptions, defaultPlatform?: () => Promise<Platform>) {
+    if (!options || typeof options.service !== "string" || options.service.trim() === "") {
+      throw new CliAuthError("invalid_options", "The `service` option is required", {
+        hint: 'Name your CLI, e.g. `service: "my-cli"`: it names the keychain entry and the config folder',
+      });
+    }
+    if (/[/\\]|^\.\.?$/.test(options.service)) {
+      throw new CliAuthError("invalid_options", "The `service` option must not contain path separators");
+    }
+    if (!options.issuer && !options.endpoints?.token) {
+      throw new CliAuthError("invalid_options", "Neither `issuer` nor `endpoints.token` was given", {
+        hint: "Set `issuer` to your authorization server (discovery finds the rest)",
+      });
+    }
+    if (!options.clientId) {
+      throw new CliAuthError("invalid_options", "The `clientId` option is required", {
+        hint: "Register a public (native) client for your CLI and pass its client ID",
+      });
+    }
+    const profile = options.profile ?? "default";
+    if (profile.trim() === "" || [...profile].some((c) => c.charCodeAt(0) < 0x20)) {
+      throw new CliAuthError("invalid_options", "The `profile` option must be a non-empty printable name");
+    }
+    this.#options = options;
+    this.#profile = profile;
+    const platform = options.platform;
+    this.#loadPlatform = typeof platform === "function"
+      ? platform
+      : platform
+      ? () => Promise.resolve(platform)
+      : defaultPlatform ?? (() => Promise.reject(new CliAuthError("invalid_options", "No platform was given")));
+  }
+
+  /** The profile this instance reads and writes. */
+  get profile(): string {
+    return this.#profile;
+  }
+
+  /** The service name (keychain service, config folder). */
+  get service(): string {
+    return this.#options.service;
+  }
+
+  /** The platform (loaded once). */
+  protected platform(): Promise<Platform> {
+    return this.#platform ??= this.#loadPlatform();
+  }
+
+  /** Where warnings go: the `logger` option, else stderr. */
+  protected async logger(): Promise<Logger> {
+    if (this.#options.logger) return this.#options.logger;
+    const platform = await this.platform();
+    return { warn: (message) => platform.writeStderr(`${message}\n`) };
+  }
+
+  /** The transport options every request uses. */
+  protected http(): HttpOptions {
+    return {
+      timeoutMs: this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      fetch: this.#options.fetch,
+      allowInsecureRequests: this.#options.allowInsecureRequests,
+    };
+  }
+
+  /** The authorization server, discovered once per instance (a failure is not remembered). */
+  protected authorizationServer(signal?: AbortSignal): Promise<AuthorizationServer> {
+    if (!this.#server) {
+      const pending = resolveAuthorizationServer({
+        issuer: this.#options.issuer,
+        endpoints: this.#options.endpoints,
+        http: this.http(),
+        signal,
+      });
+      this.#server = pending;
+      pending.catch(() => {
+        if (this.#server === pending) this.#server = undefined;
+      });
+    }
+    return this.#server;
+  }
+
+  /** The protocol context for this instance. */
+  protected async context(signal?: AbortSignal): Promise<ProtocolContext> {
+    const as = await this.authorizationServer(signal);
+    return createProtocolContext(as, {
+      clientId: this.#options.clientId!,
+      clientSecret: this.#options.clientSecret,
+      http: this.http(),
+      resource: this.#options.resource,
+    });
+  }
+
+  /** The credential store (created once). */
+  protected async store(): Promise<CredentialStore> {
+    if (this.#store) return this.#store;
+    const storage = this.#options.storage ?? "auto";
+    if (typeof storage === "object") return this.#store = storage;
+    const platform = await this.platform();
+    return this.#store = platform.createStore(storage, { service: this.#options.service, logger: await this.logger() });
+  }
+
+  /** Reads this profile's session; `null` when there is none. */
+  protected async readSession(): Promise<Session | null> {
+    const store = await this.store();
+    const stored = await store.get(this.#profile);
+    return stored === null ? null : parseSession(stored, this.#profile);
+  }
+
+  /** Writes this profile's session. */
+  protected async writeSession(session: Session): Promise<void> {
+    const store = await this.store();
+    await store.set(this.#profile, serializeSession(session));
+  }
+
+  /**
+   * Signs the user in and stores the session.
+   *
+   * @param options flow, browser and listener settings, timeout and signal
+   * @returns the tokens, the user and the flow that ran
+   * @throws {CliAuthError} `login_timeout`, `login_cancelled`, `access_denied`, `state_mismatch`, `issuer_mismatch`, `port_unavailable`, `unsupported_flow`, `device_code_expired`, `network_error`, `timeout`, `discovery_failed`, `storage_unavailable`
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+   * const controller = new AbortController();
+   * const { user, flow } = await auth.login({ flow: "browser", signal: controller.signal });
+   * ```
+   */
+  async login(options: LoginOptions = {}): Promise<LoginResult> {
+    const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
+    try {
+      const platform = await this.platform();
+      const context = await this.context(login.signal);
+      const flow = options.flow ?? "auto";
+      if (flow !== "browser") {
+        throw new CliAuthError("unsupported_flow", `The "${flow}" flow is not available`, {
+          hint: 'Use `flow: "browser"`',
+        });
+      }
+      const grant = await browserLogin(context, platform, {
+        ...options,
+        scopes: options.scopes ?? this.#options.scopes ?? DEFAULT_SCOPES,
+        signal: login.signal,
+      });
+      return await this.completeLogin(context, grant, "browser", login.signal);
+    } finally {
+      login.dispose();
+    }
+  }
+
+  /** Finds out who signed in, stores the session and builds the login result. */
+  protected async completeLogin(
+    context: ProtocolContext,
+    grant: GrantResult,
+    flow: LoginResult["flow"],
+    signal: AbortSignal,
+  ): Promise<LoginResult> {
+    const user = await this.identify(context, grant, signal);
+    const now = Date.now();
+    const session: Session = {
+      version: 1,
+      profile: this.#profile,
+      issuer: context.as.issuer,
+      clientId: context.client.client_id,
+      tokens: grant.tokens,
+      flow,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (user) session.user = user;
+    await this.writeSession(session);
+    return user ? { tokens: grant.tokens, user, flow } : { tokens: grant.tokens, flow };
+  }
+
+  /**
+   * Who signed in: the ID token's claims, completed by userinfo when the server has it and the access token is not
+   * bound to an API (such tokens are refused at userinfo). Identity is a nicety at login: without it the session
+   * still stands, and `whoami()` asks the server again anyway.
+   */
+  protected async identify(context: ProtocolContext, grant: GrantResult, signal: AbortSignal): Promise<User | undefined> {
+    const claims = grant.claims as ({ sub: string } & Record<string, unknown>) | undefined;
+    let user = claims ? userFromClaims(claims) : undefined;
+    if (context.as.userinfo_endpoint && context.resource.length === 0) {
+      try {
+        const info = await fetchUserInfo(context, grant.tokens.accessToken, { signal, expectedSubject: claims?.sub });
+        user = { ...user, ...userFromClaims(info) };
+      } catch {
+        // Keep what the ID token said.
+      }
+    }
+    return user;
+  }
+
+  /**
+   * This profile's stored session, or `null`. No network.
+   *
+   * @returns the session
+   * @throws {CliAuthError} `storage_corrupt`, `storage_unavailable`
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+   * const session = await auth.getSession();
+   * console.log(session?.user?.email);
+   * ```
+   */
+  async getSession(): Promise<Session | null> {
+    return await this.readSession();
+  }
+
+  /**
+   * What `my-cli auth status` prints. No network.
+   *
+   * @returns logged in or not, profile, storage kind, expiry, scopes
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+   * const { loggedIn, storage } = await auth.status();
+   * ```
+   */
+  async status(): Promise<AuthStatus> {
+    const store = await this.store();
+    const session = await this.readSession();
+    const status: AuthStatus = { loggedIn: session !== null, profile: this.#profile, storage: store.kind ?? "custom" };
+    if (session) {
+      if (session.tokens.expiresAt !== undefined) status.expiresAt = session.tokens.expiresAt;
+      if (session.tokens.scope) status.scopes = session.tokens.scope;
+      if (session.user) status.user = session.user;
+      status.refreshable = Boolean(session.tokens.refreshToken);
+    }
+    return status;
+  }
+}
