@@ -81,3 +81,9 @@ export type {
   StorageKind,
   StorageOption,
 } from "./src/contracts.ts";
+export { chooseFlow, headlessReason } from "./src/flow_choice.ts";
+export type { FlowChoice, HeadlessReason } from "./src/flow_choice.ts";
+export { deviceLogin, formatDeviceCode } from "./src/device_login.ts";
+export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/device_login.ts";
+export { manualLogin, parsePastedCallback, PASTE_PROMPT } from "./src/manual_login.ts";
+export type { ManualLoginOptions } from "./src/manual_login.ts";

@@ -6,10 +6,13 @@
  */
 
 import { browserLogin } from "./browser_login.ts";
+import { type DeviceCodeInfo, deviceLogin } from "./device_login.ts";
+import { chooseFlow, headlessReason } from "./flow_choice.ts";
+import { manualLogin } from "./manual_login.ts";
 import type { GrantResult } from "./code_exchange.ts";
 import type { CredentialStore, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
 import { type AuthorizationServer, resolveAuthorizationServer, type ServerEndpoints } from "./discovery.ts";
-import { CliAuthError } from "./errors.ts";
+import { CliAuthError, isCliAuthError } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, type FetchLike, type HttpOptions } from "./http.ts";
 import { createLoginSignal } from "./login_signal.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
@@ -94,6 +97,10 @@ export interface LoginOptions {
   openBrowser?: boolean | ((url: string) => void | Promise<void>);
   /** Shows the authorization URL (default: printed to stderr, even when a browser opens). */
   onAuthorizationUrl?: (url: string) => void;
+  /** Shows the device code (default: a block on stderr). */
+  onDeviceCode?: (info: DeviceCodeInfo) => void;
+  /** Manual paste only: the redirect URI (default: a loopback URI on a random port where nothing listens). */
+  redirectUri?: string;
   /** A port or ports to try for the loopback listener; 0 (default) = any free port. */
   port?: number | readonly number[];
   /** `"127.0.0.1"` (default) or `"::1"`. */
@@ -314,18 +321,51 @@ export class CliAuth {
     try {
       const platform = await this.platform();
       const context = await this.context(login.signal);
-      const flow = options.flow ?? "auto";
-      if (flow !== "browser") {
-        throw new CliAuthError("unsupported_flow", `The "${flow}" flow is not available`, {
-          hint: 'Use `flow: "browser"`',
+      const requested = options.flow ?? "auto";
+      if (!["auto", "browser", "device", "manual"].includes(requested)) {
+        throw new CliAuthError("invalid_options", `Unknown login flow "${requested}"`, {
+          hint: 'Use "auto", "browser", "device" or "manual"',
         });
       }
-      const grant = await browserLogin(context, platform, {
-        ...options,
-        scopes: options.scopes ?? this.#options.scopes ?? DEFAULT_SCOPES,
-        signal: login.signal,
-      });
-      return await this.completeLogin(context, grant, "browser", login.signal);
+      const deviceFlowAvailable = Boolean(context.as.device_authorization_endpoint);
+      let flow: LoginResult["flow"];
+      let browserAtHand: boolean;
+      if (requested === "auto") {
+        const choice = chooseFlow(await platform.environment(), { deviceFlowAvailable });
+        flow = choice.flow;
+        browserAtHand = choice.reason === undefined;
+      } else {
+        flow = requested;
+        browserAtHand = flow === "browser" || headlessReason(await platform.environment()) === undefined;
+      }
+      const scopes = options.scopes ?? this.#options.scopes ?? DEFAULT_SCOPES;
+      const common = { ...options, scopes, signal: login.signal };
+
+      let grant: GrantResult | undefined;
+      if (flow === "browser") {
+        try {
+          grant = await browserLogin(context, platform, common);
+        } catch (error) {
+          // auto: a listener that cannot bind (sandbox, firewall, every port taken) falls back to device, then manual.
+          if (requested !== "auto" || !isCliAuthError(error, "port_unavailable")) throw error;
+          flow = deviceFlowAvailable ? "device" : "manual";
+          (await this.logger()).warn(`${error.message}; signing in with the ${flow} flow instead`);
+        }
+      }
+      if (flow === "device") {
+        const open = options.openBrowser ?? true;
+        grant = await deviceLogin(context, platform, {
+          ...common,
+          openBrowser: typeof open === "function" ? open : open && browserAtHand,
+        });
+      } else if (flow === "manual") {
+        const open = options.openBrowser ?? true;
+        grant = await manualLogin(context, platform, {
+          ...common,
+          openBrowser: typeof open === "function" ? open : open && browserAtHand,
+        });
+      }
+      return await this.completeLogin(context, grant!, flow, login.signal);
     } finally {
       login.dispose();
     }
