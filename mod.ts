@@ -87,3 +87,7 @@ export { deviceLogin, formatDeviceCode } from "./src/device_login.ts";
 export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/device_login.ts";
 export { manualLogin, parsePastedCallback, PASTE_PROMPT } from "./src/manual_login.ts";
 export type { ManualLoginOptions } from "./src/manual_login.ts";
+export type { GetAccessTokenOptions, LogoutResult, ResolvedToken } from "./src/cli_auth.ts";
+export { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./src/token_freshness.ts";
+export { withRetry } from "./src/retry.ts";
+export type { RetryOptions } from "./src/retry.ts";

@@ -12,14 +12,18 @@ import { manualLogin } from "./manual_login.ts";
 import type { GrantResult } from "./code_exchange.ts";
 import type { CredentialStore, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
 import { type AuthorizationServer, resolveAuthorizationServer, type ServerEndpoints } from "./discovery.ts";
-import { CliAuthError, isCliAuthError } from "./errors.ts";
-import { DEFAULT_TIMEOUT_MS, type FetchLike, type HttpOptions } from "./http.ts";
+import { CliAuthError, isCliAuthError, toCliAuthError } from "./errors.ts";
+import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions, timeoutSignal } from "./http.ts";
 import { createLoginSignal } from "./login_signal.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 import { createProtocolContext, type ProtocolContext } from "./protocol_context.ts";
 import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session.ts";
 import type { TokenSet } from "./token_set.ts";
-import { fetchUserInfo } from "./userinfo.ts";
+import { refreshTokens } from "./refresh.ts";
+import { withRetry } from "./retry.ts";
+import { revokeToken } from "./revoke.ts";
+import { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./token_freshness.ts";
+import { fetchUserInfo, type UserInfo } from "./userinfo.ts";
 
 /** The scopes asked for when `scopes` is not given. */
 export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email", "offline_access"];
@@ -68,6 +72,57 @@ export interface CliAuthOptions {
   logger?: Logger;
   /** The runtime pieces (default: the adapters for Deno, Bun or Node). */
   platform?: Platform | (() => Promise<Platform>);
+  /** How hints tell the user to log in (default `` `<service> login` ``). */
+  loginCommand?: string;
+  /** The clock, epoch ms (default `Date.now`); for tests. */
+  now?: () => number;
+}
+
+/**
+ * Options of {@link CliAuth.getAccessToken}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { GetAccessTokenOptions } from "@x/cli-auth";
+ * const options: GetAccessTokenOptions = { forceRefresh: true };
+ * ```
+ */
+export interface GetAccessTokenOptions {
+  /** Refresh even if the stored token is still fresh (e.g. after the API answered 401). */
+  forceRefresh?: boolean;
+  /** Cancels a refresh. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What `logout()` reports.
+ *
+ * @example Usage
+ * ```ts
+ * import type { LogoutResult } from "@x/cli-auth";
+ * const line = (r: LogoutResult) => (r.revoked ? "Logged out" : "Logged out here; the server was not told");
+ * ```
+ */
+export interface LogoutResult {
+  /** Whether the server confirmed the revocation (RFC 7009). */
+  revoked: boolean;
+  /** Whether there was a session to clear. */
+  hadSession: boolean;
+}
+
+/**
+ * What `resolveToken()` returns: the token and where it came from.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ResolvedToken } from "@x/cli-auth";
+ * const describe = (t: ResolvedToken) => `using a token from ${t.source}`;
+ * ```
+ */
+export interface ResolvedToken {
+  token: string;
+  /** `"arg"` (`--token`), `"env"` (`tokenEnvVar`) or `"oauth"` (the stored login). */
+  source: "arg" | "env" | "oauth";
 }
 
 /**
@@ -181,6 +236,8 @@ export class CliAuth {
   #platform?: Promise<Platform>;
   #server?: Promise<AuthorizationServer>;
   #store?: CredentialStore;
+  #refreshing?: Promise<Session>;
+  readonly #now: () => number;
 
   /**
    * @param options issuer, client, service and the rest of {@link CliAuthOptions}
@@ -212,6 +269,7 @@ export class CliAuth {
     }
     this.#options = options;
     this.#profile = profile;
+    this.#now = options.now ?? (() => Date.now());
     const platform = options.platform;
     this.#loadPlatform = typeof platform === "function"
       ? platform
@@ -288,11 +346,32 @@ export class CliAuth {
     return this.#store = platform.createStore(storage, { service: this.#options.service, logger: await this.logger() });
   }
 
-  /** Reads this profile's session; `null` when there is none. */
+  /**
+   * Reads this profile's session; `null` when there is none, or when it belongs to another issuer or client (the
+   * configuration changed since that login).
+   */
   protected async readSession(): Promise<Session | null> {
     const store = await this.store();
     const stored = await store.get(this.#profile);
-    return stored === null ? null : parseSession(stored, this.#profile);
+    if (stored === null) return null;
+    const session = parseSession(stored, this.#profile);
+    if (!this.#belongsHere(session)) return null;
+    return session;
+  }
+
+  #belongsHere(session: Session): boolean {
+    const trim = (value: string) => value.replace(/\/+$/, "");
+    if (this.#options.issuer && trim(session.issuer) !== trim(this.#options.issuer)) return false;
+    return session.clientId === this.#options.clientId;
+  }
+
+  /** How hints tell the user to log in. */
+  protected loginHint(): string {
+    return `Run \`${this.#options.loginCommand ?? `${this.#options.service} login`}\``;
+  }
+
+  #notLoggedIn(): CliAuthError {
+    return new CliAuthError("not_logged_in", `Not logged in (profile "${this.#profile}")`, { hint: this.loginHint() });
   }
 
   /** Writes this profile's session. */
@@ -379,7 +458,7 @@ export class CliAuth {
     signal: AbortSignal,
   ): Promise<LoginResult> {
     const user = await this.identify(context, grant, signal);
-    const now = Date.now();
+    const now = this.#now();
     const session: Session = {
       version: 1,
       profile: this.#profile,
@@ -393,6 +472,255 @@ export class CliAuth {
     if (user) session.user = user;
     await this.writeSession(session);
     return user ? { tokens: grant.tokens, user, flow } : { tokens: grant.tokens, flow };
+  }
+
+  /**
+   * A valid access token: the stored one when it is valid beyond `refreshSkewSeconds` (no network, one storage
+   * read), otherwise a refreshed one. Refresh is single-flight within the process and serialised across processes
+   * by a lock; after taking the lock the store is read again, since another process may have refreshed already.
+   * Rotated refresh tokens are saved before the new access token is handed out.
+   *
+   * @param options `forceRefresh` and a signal
+   * @returns the access token
+   * @throws {CliAuthError} `not_logged_in`, `session_expired` (the refresh token was refused: the profile is cleared), `network_error`, `timeout`, `server_error` (the session is kept)
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+   * const response = await fetch("https://api.example.com/me", {
+   *   headers: { authorization: `Bearer ${await auth.getAccessToken()}` },
+   * });
+   * ```
+   */
+  async getAccessToken(options: GetAccessTokenOptions = {}): Promise<string> {
+    const session = await this.readSession();
+    if (!session) throw this.#notLoggedIn();
+    if (!options.forceRefresh && isFresh(session.tokens, this.#now(), this.#skew())) return session.tokens.accessToken;
+    return (await this.refreshSession(session, options)).tokens.accessToken;
+  }
+
+  #skew(): number {
+    return this.#options.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS;
+  }
+
+  /**
+   * Refreshes `seen` (the session as the caller read it) once for all concurrent callers of this instance, under
+   * the cross-process lock, and returns the session to use.
+   */
+  protected refreshSession(seen: Session, options: GetAccessTokenOptions = {}): Promise<Session> {
+    if (!this.#refreshing) {
+      const pending = this.#refreshLocked(seen, options);
+      this.#refreshing = pending;
+      const clear = () => {
+        if (this.#refreshing === pending) this.#refreshing = undefined;
+      };
+      pending.then(clear, clear);
+    }
+    return this.#refreshing;
+  }
+
+  async #refreshLocked(seen: Session, options: GetAccessTokenOptions): Promise<Session> {
+    const platform = await this.platform();
+    return await platform.withLock(`${this.#options.service}.${this.#profile}.refresh`, async () => {
+      const current = await this.readSession();
+      if (!current) throw this.#notLoggedIn();
+      const someoneElseRefreshed = current.tokens.accessToken !== seen.tokens.accessToken;
+      if ((someoneElseRefreshed || !options.forceRefresh) && isFresh(current.tokens, this.#now(), this.#skew())) {
+        return current;
+      }
+      if (!current.tokens.refreshToken) {
+        await this.#clear();
+        throw new CliAuthError("session_expired", "The login has expired and cannot be renewed", {
+          hint: this.loginHint(),
+        });
+      }
+      const context = await this.context(options.signal);
+      let refreshed;
+      try {
+        refreshed = await withRetry(
+          () => refreshTokens(context, current.tokens, { signal: options.signal, now: this.#now }),
+          { signal: options.signal },
+        );
+      } catch (error) {
+        if (isCliAuthError(error, "invalid_grant")) {
+          await this.#clear();
+          throw new CliAuthError("session_expired", "The login has expired or was revoked", {
+            hint: this.loginHint(),
+            cause: error,
+          });
+        }
+        // Network trouble or a server error: the session stays for the next try.
+        throw error;
+      }
+      const next: Session = { ...current, tokens: refreshed.tokens, updatedAt: this.#now() };
+      await this.writeSession(next);
+      return next;
+    });
+  }
+
+  async #clear(): Promise<void> {
+    const store = await this.store();
+    await store.delete(this.#profile);
+  }
+
+  /**
+   * Signs out: revokes the refresh token and the access token at the server (RFC 7009) when it has a revocation
+   * endpoint, then clears the local session, even if revocation failed.
+   *
+   * @param options `revoke: false` only clears the local session
+   * @returns whether the server confirmed the revocation, and whether there was a session
+   * @throws {CliAuthError} `storage_unavailable` when the local session cannot be removed
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+   * const { revoked } = await auth.logout();
+   * console.error(revoked ? "Logged out" : "Logged out on this machine");
+   * ```
+   * @see https://www.rfc-editor.org/rfc/rfc7009
+   */
+  async logout(options: { revoke?: boolean; signal?: AbortSignal } = {}): Promise<LogoutResult> {
+    let session: Session | null = null;
+    try {
+      session = await this.readSession();
+    } catch (error) {
+      if (!isCliAuthError(error, "storage_corrupt")) throw error;
+    }
+    let revoked = false;
+    if (session && (options.revoke ?? true)) {
+      try {
+        const context = await this.context(options.signal);
+        if (context.as.revocation_endpoint) {
+          const { refreshToken, accessToken } = session.tokens;
+          if (refreshToken) {
+            await revokeToken(context, refreshToken, { tokenTypeHint: "refresh_token", signal: options.signal });
+          }
+          await revokeToken(context, accessToken, { tokenTypeHint: "access_token", signal: options.signal })
+            .catch((error) => {
+              if (!refreshToken) throw error;
+            });
+          revoked = true;
+        }
+      } catch {
+        revoked = false;
+      }
+    }
+    await this.#clear();
+    return { revoked, hadSession: session !== null };
+  }
+
+  /**
+   * Who the user is, asked fresh from the server every time: your API's `identityEndpoint` with the resolved token
+   * when set, else userinfo with a valid access token. Never a cached identity.
+   *
+   * @param options a `--token` value and a signal
+   * @returns the identity
+   * @throws {CliAuthError} `not_logged_in`, `session_expired`, `invalid_token`, `unsupported_flow`, `network_error`, `timeout`
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" });
+   * const me = await auth.whoami();
+   * console.log(me.email ?? me.sub);
+   * ```
+   */
+  async whoami(options: { tokenFromArg?: string; signal?: AbortSignal } = {}): Promise<User> {
+    const identityEndpoint = this.#options.identityEndpoint;
+    if (identityEndpoint) {
+      const resolved = await this.resolveToken({ tokenFromArg: options.tokenFromArg });
+      let response = await this.#getIdentity(identityEndpoint, resolved.token, options.signal);
+      if (response.status === 401 && resolved.source === "oauth") {
+        await response.body?.cancel();
+        const token = await this.getAccessToken({ forceRefresh: true, signal: options.signal });
+        response = await this.#getIdentity(identityEndpoint, token, options.signal);
+      }
+      return await this.#identityFrom(response);
+    }
+    const context = await this.context(options.signal);
+    const token = options.tokenFromArg?.trim() || await this.getAccessToken({ signal: options.signal });
+    let info: UserInfo;
+    try {
+      info = await fetchUserInfo(context, token, { signal: options.signal });
+    } catch (error) {
+      if (!isCliAuthError(error, "invalid_token") || options.tokenFromArg?.trim()) throw error;
+      const fresh = await this.getAccessToken({ forceRefresh: true, signal: options.signal });
+      info = await fetchUserInfo(context, fresh, { signal: options.signal });
+    }
+    return userFromClaims(info);
+  }
+
+  async #getIdentity(endpoint: string, token: string, signal?: AbortSignal): Promise<Response> {
+    const http = this.http();
+    return await guardedFetch(http, "resource")(endpoint, {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      signal: timeoutSignal(http.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal),
+      redirect: "error",
+    });
+  }
+
+  async #identityFrom(response: Response): Promise<User> {
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new CliAuthError("invalid_token", "The API refused the token", { status: 401, hint: this.loginHint() });
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new CliAuthError(response.status >= 500 ? "server_error" : "invalid_response", `The identity endpoint answered ${response.status}`, {
+        status: response.status,
+      });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      throw toCliAuthError(error, "resource");
+    }
+    const record = body as Record<string, unknown> | null;
+    const sub = typeof record?.sub === "string" ? record.sub : typeof record?.subject === "string" ? record.subject : undefined;
+    if (!record || !sub) throw new CliAuthError("invalid_response", "The identity endpoint's answer names no subject");
+    const claims = typeof record.claims === "object" && record.claims !== null ? record.claims as Record<string, unknown> : {};
+    return userFromClaims({ ...claims, ...record, sub });
+  }
+
+  /**
+   * The token to call your API with, by precedence: `tokenFromArg` (a `--token` flag), then the `tokenEnvVar`
+   * environment variable, then the stored login (refreshed if needed). Empty strings do not count.
+   *
+   * @param options the `--token` value
+   * @returns the token and its source
+   * @throws {CliAuthError} `not_logged_in` naming all three ways, `session_expired`, `network_error`
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli", tokenEnvVar: "MYCLI_TOKEN" });
+   * const { token, source } = await auth.resolveToken({ tokenFromArg: undefined });
+   * ```
+   */
+  async resolveToken(options: { tokenFromArg?: string | null } = {}): Promise<ResolvedToken> {
+    const fromArg = options.tokenFromArg?.trim();
+    if (fromArg) return { token: fromArg, source: "arg" };
+    const variable = this.#options.tokenEnvVar;
+    if (variable) {
+      const fromEnv = (await this.platform()).env(variable)?.trim();
+      if (fromEnv) return { token: fromEnv, source: "env" };
+    }
+    try {
+      return { token: await this.getAccessToken(), source: "oauth" };
+    } catch (error) {
+      if (!isCliAuthError(error, "not_logged_in")) throw error;
+      const ways = [
+        "pass `--token <token>`",
+        variable ? `set ${variable}` : undefined,
+        this.loginHint().replace(/^Run/, "run"),
+      ].filter(Boolean);
+      throw new CliAuthError("not_logged_in", "No token: not logged in and none was given", {
+        hint: `${ways.slice(0, -1).join(", ")} or ${ways.at(-1)}`,
+      });
+    }
   }
 
   /**
