@@ -7,6 +7,7 @@
 
 import * as oauth from "oauth4webapi";
 import { CliAuthError, sanitizedCause, toCliAuthError } from "./errors.ts";
+import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 import { type TokenSet, toTokenSet } from "./token_set.ts";
@@ -98,20 +99,22 @@ export async function exchangeAuthorizationCode(
 ): Promise<GrantResult> {
   const { as, client, clientAuth } = context;
   try {
-    const response = await oauth.authorizationCodeGrantRequest(
-      as,
-      client,
-      clientAuth,
-      callbackParameters,
-      options.redirectUri,
-      options.codeVerifier,
-      {
-        ...requestOptions(context.http, "token", options.signal),
-        additionalParameters: resourceParameters(context),
-        DPoP: context.dpop,
-      },
-    );
-    const result = await oauth.processAuthorizationCodeResponse(as, client, response);
+    const result = await retryOnDpopNonce(context.dpop, async () => {
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        callbackParameters,
+        options.redirectUri,
+        options.codeVerifier,
+        {
+          ...requestOptions(context.http, "token", options.signal),
+          additionalParameters: resourceParameters(context),
+          DPoP: context.dpop,
+        },
+      );
+      return await oauth.processAuthorizationCodeResponse(as, client, response);
+    });
     return grantResult(result, options.now?.() ?? Date.now());
   } catch (error) {
     throw toCliAuthError(error, "token");

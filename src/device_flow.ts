@@ -7,6 +7,7 @@
 
 import * as oauth from "oauth4webapi";
 import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
@@ -132,12 +133,14 @@ export async function pollDeviceToken(
 ): Promise<DevicePollResult> {
   const { as, client, clientAuth } = context;
   try {
-    const response = await oauth.deviceCodeGrantRequest(as, client, clientAuth, deviceCode, {
-      ...requestOptions(context.http, "device_token", options.signal),
-      additionalParameters: resourceParameters(context),
-      DPoP: context.dpop,
+    const result = await retryOnDpopNonce(context.dpop, async () => {
+      const response = await oauth.deviceCodeGrantRequest(as, client, clientAuth, deviceCode, {
+        ...requestOptions(context.http, "device_token", options.signal),
+        additionalParameters: resourceParameters(context),
+        DPoP: context.dpop,
+      });
+      return await oauth.processDeviceCodeResponse(as, client, response);
     });
-    const result = await oauth.processDeviceCodeResponse(as, client, response);
     return { status: "complete", ...grantResult(result, options.now?.() ?? Date.now()) };
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) {

@@ -6,6 +6,7 @@
 
 import * as oauth from "oauth4webapi";
 import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
@@ -42,12 +43,15 @@ export async function refreshTokens(
   }
   const { as, client, clientAuth } = context;
   try {
-    const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, previous.refreshToken, {
-      ...requestOptions(context.http, "refresh", options.signal),
-      additionalParameters: resourceParameters(context),
-      DPoP: context.dpop,
+    const refreshToken = previous.refreshToken;
+    const result = await retryOnDpopNonce(context.dpop, async () => {
+      const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, {
+        ...requestOptions(context.http, "refresh", options.signal),
+        additionalParameters: resourceParameters(context),
+        DPoP: context.dpop,
+      });
+      return await oauth.processRefreshTokenResponse(as, client, response);
     });
-    const result = await oauth.processRefreshTokenResponse(as, client, response);
     return grantResult(result, options.now?.() ?? Date.now(), previous);
   } catch (error) {
     throw toCliAuthError(error, "refresh");

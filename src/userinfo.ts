@@ -6,6 +6,7 @@
 
 import * as oauth from "oauth4webapi";
 import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 
@@ -50,11 +51,13 @@ export async function fetchUserInfo(
     });
   }
   try {
-    const response = await oauth.userInfoRequest(as, client, accessToken, {
-      ...requestOptions(context.http, "userinfo", options.signal),
-      DPoP: context.dpop,
+    return await retryOnDpopNonce(context.dpop, async () => {
+      const response = await oauth.userInfoRequest(as, client, accessToken, {
+        ...requestOptions(context.http, "userinfo", options.signal),
+        DPoP: context.dpop,
+      });
+      return await oauth.processUserInfoResponse(as, client, options.expectedSubject ?? oauth.skipSubjectCheck, response);
     });
-    return await oauth.processUserInfoResponse(as, client, options.expectedSubject ?? oauth.skipSubjectCheck, response);
   } catch (error) {
     throw toCliAuthError(error, "userinfo");
   }
