@@ -4,13 +4,17 @@
  *
  * - {@link createVerifier}: checks JWT access tokens (RFC 9068) against the issuer's keys, opaque tokens by
  *   introspection (RFC 7662), and personal access tokens by the hash you stored.
+ * - {@link identityHandler}: a `GET /me` route answering `{ subject, type, scopes, claims }`, for the CLI's
+ *   `identityEndpoint`.
  * - {@link createPersonalAccessToken}: `<prefix>_<random><checksum>` tokens for CI, stored only as a SHA-256 hash.
  *
  * @example Usage
  * ```ts
- * import { createVerifier } from "@x/cli-auth/server";
+ * import { createVerifier, identityHandler } from "@x/cli-auth/server";
  * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
- * const { subject } = await verifier.verifyRequest(new Request("https://api.example.com/me"));
+ * const me = identityHandler(verifier);
+ * const response = await me(new Request("https://api.example.com/me", { headers: { authorization: "Bearer x" } }));
+ * console.assert(response.status === 401);
  * ```
  *
  * @module
@@ -21,6 +25,8 @@ export type { FetchLike, HttpOptions } from "../src/http.ts";
 export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, verifyRequest } from "./verifier.ts";
 export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
 export type { TokenType, VerifiedToken } from "./verified_token.ts";
+export { identityHandler } from "./identity_handler.ts";
+export type { IdentityHandlerOptions } from "./identity_handler.ts";
 export { bearerChallenge } from "./challenge.ts";
 export type { ChallengeOptions } from "./challenge.ts";
 export { parseAuthorizationHeader } from "./bearer.ts";
