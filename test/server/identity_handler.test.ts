@@ -33,7 +33,8 @@ beforeAll(async () => {
     http,
     personalAccessTokens: {
       prefix: "test_pat",
-      lookup: async (hash) => hash === created.hash ? { subject: "ci-bot", scopes: ["deploy"], claims: { name: "ci" } } : null,
+      lookup: (hash) =>
+        Promise.resolve(hash === created.hash ? { subject: "ci-bot", scopes: ["deploy"], claims: { name: "ci" } } : null),
     },
   });
 });
@@ -54,7 +55,7 @@ const me = (authorization?: string, init: RequestInit = {}) =>
 async function challenges(response: Response): Promise<oauth.WWWAuthenticateChallenge> {
   try {
     await oauth.protectedResourceRequest("t", "GET", new URL("https://api.example.test/me"), new Headers(), null, {
-      [oauth.customFetch]: async () => response,
+      [oauth.customFetch]: () => Promise.resolve(response),
     });
   } catch (error) {
     expect(error).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
