@@ -11,6 +11,7 @@ import type { AuthorizationServer } from "../src/discovery.ts";
 import { type HttpOptions, requestOptions } from "../src/http.ts";
 import { invalidToken } from "./challenge.ts";
 import { sha256Hex } from "./encoding.ts";
+import { canShareInFlight } from "./in_flight.ts";
 import { type ClaimExpectations, checkAccessTokenClaims } from "./token_claims.ts";
 import { clientIdOf, scopesOf, type VerifiedToken } from "./verified_token.ts";
 
@@ -92,8 +93,12 @@ export function createIntrospector(
   const client: oauth.Client = { client_id: clientId };
   /** Answers by SHA-256 of the token: the token itself is never kept. */
   const cache = new Map<string, { token: VerifiedToken; until: number }>();
-  /** Requests in flight by SHA-256 of the token: concurrent checks of one token share one request. */
+  /**
+   * Requests in flight by SHA-256 of the token: concurrent checks of one token share one request (except on
+   * Cloudflare Workers, see in_flight.ts).
+   */
   const pending = new Map<string, Promise<VerifiedToken>>();
+  const share = canShareInFlight();
 
   async function ask(token: string): Promise<VerifiedToken> {
     const as = await options.server();
@@ -147,10 +152,13 @@ export function createIntrospector(
         }
         cache.delete(key);
       }
-      let inFlight = pending.get(key);
+      let inFlight = share ? pending.get(key) : undefined;
       if (!inFlight) {
-        inFlight = ask(token).finally(() => pending.delete(key));
-        pending.set(key, inFlight);
+        const current: Promise<VerifiedToken> = ask(token).finally(() => {
+          if (pending.get(key) === current) pending.delete(key);
+        });
+        inFlight = current;
+        if (share) pending.set(key, current);
         if (ttl > 0) {
           inFlight.then((verified) => {
             const until = Math.min(options.now() + ttl, verified.expiresAt ?? Infinity);

@@ -11,6 +11,7 @@ import { CliAuthError, isTimeoutError, sanitizedCause } from "../src/errors.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, type HttpOptions, timeoutSignal } from "../src/http.ts";
 import { invalidToken } from "./challenge.ts";
 import { importVerificationKey, type JwsHeader, selectJwk } from "./jws.ts";
+import { canShareInFlight } from "./in_flight.ts";
 
 /**
  * How the key set is fetched and kept.
@@ -37,6 +38,19 @@ export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 export const DEFAULT_JWKS_MAX_AGE_MS = 10 * 60_000;
 /** Default timeout of one key set request, unless `http.timeoutMs` says otherwise. */
 export const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+
+/** Everything {@link createRemoteJwks} takes. */
+export interface RemoteJwksOptions extends JwksCacheOptions {
+  /** Transport: timeout (default 5 s), custom fetch, `allowInsecureRequests`. */
+  http?: HttpOptions;
+  /** The clock, epoch ms. */
+  now?: () => number;
+  /**
+   * Whether concurrent callers share one request (default: yes, except on Cloudflare Workers, where a promise
+   * started by one request must not be awaited by another; the sequence number then keeps the newest answer).
+   */
+  singleFlight?: boolean;
+}
 
 /** A remote JWK Set. */
 export interface RemoteJwks {
@@ -71,7 +85,7 @@ export interface RemoteJwks {
  */
 export function createRemoteJwks(
   url: URL | (() => Promise<URL>),
-  options: JwksCacheOptions & { http?: HttpOptions; now?: () => number } = {},
+  options: RemoteJwksOptions = {},
 ): RemoteJwks {
   return new RemoteJwkSet(url, options);
 }
@@ -82,6 +96,7 @@ class RemoteJwkSet implements RemoteJwks {
   readonly #cooldownMs: number;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
+  readonly #singleFlight: boolean;
   #keys: readonly JsonWebKey[] | undefined;
   #fetchedAt: number | undefined;
   /** When the last fetch started, successful or not: the cooldown counts from here. */
@@ -91,12 +106,13 @@ class RemoteJwkSet implements RemoteJwks {
   #started = 0;
   #applied = 0;
 
-  constructor(url: URL | (() => Promise<URL>), options: JwksCacheOptions & { http?: HttpOptions; now?: () => number }) {
+  constructor(url: URL | (() => Promise<URL>), options: RemoteJwksOptions) {
     this.#url = url;
     this.#http = options.http ?? {};
     this.#cooldownMs = duration(options.cooldownMs, DEFAULT_JWKS_COOLDOWN_MS, "jwks.cooldownMs");
     this.#maxAgeMs = duration(options.maxAgeMs, DEFAULT_JWKS_MAX_AGE_MS, "jwks.maxAgeMs");
     this.#now = options.now ?? Date.now;
+    this.#singleFlight = options.singleFlight ?? canShareInFlight();
   }
 
   get fetchedAt(): number | undefined {
@@ -121,10 +137,12 @@ class RemoteJwkSet implements RemoteJwks {
   }
 
   reload(): Promise<void> {
-    this.#pending ??= this.#fetch().finally(() => {
-      this.#pending = undefined;
+    if (this.#pending && this.#singleFlight) return this.#pending;
+    const current: Promise<void> = this.#fetch().finally(() => {
+      if (this.#pending === current) this.#pending = undefined;
     });
-    return this.#pending;
+    this.#pending = current;
+    return current;
   }
 
   #offCooldown(): boolean {

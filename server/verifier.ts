@@ -9,6 +9,7 @@ import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "
 import type { HttpOptions } from "../src/http.ts";
 import { type PresentedCredentials, readCredentials } from "./bearer.ts";
 import { insufficientScope, invalidToken } from "./challenge.ts";
+import { canShareInFlight } from "./in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm, looksLikeJws } from "./jws.ts";
 import { createRemoteJwks, DEFAULT_JWKS_TIMEOUT_MS, type JwksCacheOptions } from "./jwks_cache.ts";
@@ -194,14 +195,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const http: HttpOptions = { ...options.http, timeoutMs: options.http?.timeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS };
   const expectations = { issuer, audience, clockToleranceSeconds: tolerance, now };
 
-  let server: Promise<AuthorizationServer> | undefined;
+  const share = canShareInFlight();
+  let metadata: AuthorizationServer | undefined;
+  let discovering: Promise<AuthorizationServer> | undefined;
   /** The issuer's metadata, discovered once; a failed discovery is tried again by the next request. */
   const discover = (): Promise<AuthorizationServer> => {
-    server ??= resolveAuthorizationServer({ issuer, http }).catch((error) => {
-      server = undefined;
-      throw error;
-    });
-    return server;
+    if (metadata) return Promise.resolve(metadata);
+    if (discovering && share) return discovering;
+    const current: Promise<AuthorizationServer> = resolveAuthorizationServer({ issuer, http })
+      .then((as) => (metadata = as))
+      .finally(() => {
+        if (discovering === current) discovering = undefined;
+      });
+    discovering = current;
+    return current;
   };
   const jwks = createRemoteJwks(async () => {
     const as = await discover();

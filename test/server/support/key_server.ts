@@ -104,8 +104,12 @@ export interface KeyServer {
   rawBody: string | undefined;
   /** Hold each JWK Set answer this long (ms). */
   delayMs: number;
+  /** Per-request holds (ms), used up first to last before `delayMs` applies. */
+  delays: number[];
   /** Never answer the JWK Set (for timeouts). */
   stall: boolean;
+  /** Send the JWK Set chunked, without Content-Length. */
+  chunked: boolean;
   close(): Promise<void>;
 }
 
@@ -120,7 +124,9 @@ export async function startKeyServer(keys: TestKey[]): Promise<KeyServer> {
     failWith: 0,
     rawBody: undefined as string | undefined,
     delayMs: 0,
+    delays: [] as number[],
     stall: false,
+    chunked: false,
   };
   let issuer = "";
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -133,16 +139,23 @@ export async function startKeyServer(keys: TestKey[]): Promise<KeyServer> {
     if (req.url === "/jwks") {
       jwks++;
       if (state.stall) return;
+      // What is served is decided when the request arrives, so a slow answer can carry an older key set.
+      const status = state.failWith || 200;
+      const body = state.failWith
+        ? "{}"
+        : state.rawBody ?? JSON.stringify({ keys: [...state.keys.map((k) => k.publicJwk), ...state.extraJwks] });
       const answer = () => {
-        if (state.failWith) {
-          res.statusCode = state.failWith;
-          res.end("{}");
-          return;
-        }
+        res.statusCode = status;
         res.setHeader("content-type", "application/jwk-set+json");
-        res.end(state.rawBody ?? JSON.stringify({ keys: [...state.keys.map((k) => k.publicJwk), ...state.extraJwks] }));
+        if (state.chunked) {
+          res.write(body);
+          res.end();
+        } else {
+          res.end(body);
+        }
       };
-      if (state.delayMs) setTimeout(answer, state.delayMs);
+      const delay = state.delays.shift() ?? state.delayMs;
+      if (delay) setTimeout(answer, delay);
       else answer();
       return;
     }
