@@ -6,7 +6,16 @@
 
 import { invalidToken } from "./challenge.ts";
 
-/** The authentication schemes a token can arrive with. Only `Bearer` is verified today; `DPoP` is recognised. */
+/**
+ * The authentication schemes a token can arrive with. Only `Bearer` is verified today; `DPoP` is recognised.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseAuthorizationHeader, type AuthorizationScheme } from "@x/cli-auth/server";
+ * const scheme: AuthorizationScheme = parseAuthorizationHeader("Bearer abc").scheme;
+ * console.assert(scheme === "Bearer");
+ * ```
+ */
 export type AuthorizationScheme = "Bearer" | "DPoP";
 
 /**
@@ -34,12 +43,20 @@ const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
- * Parses an `Authorization` header value into scheme and token.
+ * Parses an `Authorization` header value into scheme and token. Schemes are case-insensitive; the token must be an
+ * RFC 6750 `b64token` of at most 16 KiB.
  *
  * @param header the header value (`request.headers.get("authorization")`)
  * @returns scheme and token
- * @throws {CliAuthError} `invalid_token`: no header or another scheme (a challenge without error code, as RFC 6750
- *   §3.1 asks), or a malformed header or token
+ * @throws {CliAuthError} `invalid_token`: no header or another scheme (`error` unset: the challenge then carries no
+ *   error code, as RFC 6750 §3.1 asks), or a malformed header or token (`error` `"invalid_token"`)
+ *
+ * @example Read a token from a WebSocket upgrade request
+ * ```ts
+ * import { parseAuthorizationHeader } from "@x/cli-auth/server";
+ * const { scheme, token } = parseAuthorizationHeader("bearer eyJhbGciOiJFUzI1NiJ9.e30.sig");
+ * console.assert(scheme === "Bearer" && token === "eyJhbGciOiJFUzI1NiJ9.e30.sig");
+ * ```
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  */
 export function parseAuthorizationHeader(header: string | null | undefined): PresentedCredentials {

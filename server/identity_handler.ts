@@ -48,7 +48,7 @@ const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discov
  *
  * @param verifier what `createVerifier` returned
  * @param options required scopes, accepted token kinds, challenge parameters, an error callback
- * @returns the handler
+ * @returns the handler; it never rejects: every failure is an HTTP answer
  *
  * @example Deno, Bun, or any Fetch-API server
  * ```ts

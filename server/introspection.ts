@@ -38,9 +38,25 @@ export interface IntrospectionOptions {
   maxCacheEntries?: number;
 }
 
-/** Default {@link IntrospectionOptions.cacheTtlMs}. */
+/**
+ * Default {@link IntrospectionOptions.cacheTtlMs}: 30 s.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "@x/cli-auth/server";
+ * const introspection = { clientId: "my-api", clientSecret: "…", cacheTtlMs: DEFAULT_INTROSPECTION_CACHE_TTL_MS / 3 };
+ * ```
+ */
 export const DEFAULT_INTROSPECTION_CACHE_TTL_MS = 30_000;
-/** Default {@link IntrospectionOptions.maxCacheEntries}. */
+/**
+ * Default {@link IntrospectionOptions.maxCacheEntries}: 10 000.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_INTROSPECTION_CACHE_ENTRIES } from "@x/cli-auth/server";
+ * const introspection = { clientId: "my-api", clientSecret: "…", maxCacheEntries: DEFAULT_INTROSPECTION_CACHE_ENTRIES * 10 };
+ * ```
+ */
 export const DEFAULT_INTROSPECTION_CACHE_ENTRIES = 10_000;
 
 /** Checks opaque tokens. */

@@ -32,11 +32,27 @@ export interface JwksCacheOptions {
   maxAgeMs?: number;
 }
 
-/** Default {@link JwksCacheOptions.cooldownMs}. */
+/**
+ * Default {@link JwksCacheOptions.cooldownMs}: 30 s.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_JWKS_COOLDOWN_MS, type JwksCacheOptions } from "@x/cli-auth/server";
+ * const jwks: JwksCacheOptions = { cooldownMs: 2 * DEFAULT_JWKS_COOLDOWN_MS };
+ * ```
+ */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
-/** Default {@link JwksCacheOptions.maxAgeMs}. */
+/**
+ * Default {@link JwksCacheOptions.maxAgeMs}: 10 min.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_JWKS_MAX_AGE_MS, type JwksCacheOptions } from "@x/cli-auth/server";
+ * const jwks: JwksCacheOptions = { maxAgeMs: 6 * DEFAULT_JWKS_MAX_AGE_MS };
+ * ```
+ */
 export const DEFAULT_JWKS_MAX_AGE_MS = 10 * 60_000;
-/** Default timeout of one key set request, unless `http.timeoutMs` says otherwise. */
+/** Default timeout of one key set request when `http.timeoutMs` is not given. */
 export const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
 
 /** Everything {@link createRemoteJwks} takes. */

@@ -31,7 +31,19 @@ export type JwsAlgorithm =
   | "EdDSA"
   | "Ed25519";
 
-/** Every supported algorithm: the default allow-list. */
+/**
+ * Every supported algorithm: the default allow-list of a verifier.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, JWS_ALGORITHMS } from "@x/cli-auth/server";
+ * const verifier = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   algorithms: JWS_ALGORITHMS.filter((alg) => alg.startsWith("ES")),
+ * });
+ * ```
+ */
 export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = [
   "RS256",
   "RS384",

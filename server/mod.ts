@@ -22,7 +22,7 @@
 export { CliAuthError, isCliAuthError } from "../src/errors.ts";
 export type { CliAuthErrorCode } from "../src/errors.ts";
 export type { FetchLike, HttpOptions } from "../src/http.ts";
-export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, verifyRequest } from "./verifier.ts";
+export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_VERIFIER_TIMEOUT_MS, verifyRequest } from "./verifier.ts";
 export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
 export type { TokenType, VerifiedToken } from "./verified_token.ts";
 export { identityHandler } from "./identity_handler.ts";
@@ -33,7 +33,7 @@ export { parseAuthorizationHeader } from "./bearer.ts";
 export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
 export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";
 export type { IntrospectionOptions } from "./introspection.ts";
-export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, DEFAULT_JWKS_TIMEOUT_MS } from "./jwks_cache.ts";
+export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./jwks_cache.ts";
 export type { JwksCacheOptions } from "./jwks_cache.ts";
 export { JWS_ALGORITHMS } from "./jws.ts";
 export type { JwsAlgorithm } from "./jws.ts";

@@ -12,7 +12,7 @@ import { insufficientScope, invalidToken } from "./challenge.ts";
 import { canShareInFlight } from "./in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm, looksLikeJws } from "./jws.ts";
-import { createRemoteJwks, DEFAULT_JWKS_TIMEOUT_MS, type JwksCacheOptions } from "./jwks_cache.ts";
+import { createRemoteJwks, type JwksCacheOptions } from "./jwks_cache.ts";
 import { verifyJwtAccessToken } from "./jwt_access_token.ts";
 import {
   checkPrefix,
@@ -22,7 +22,35 @@ import {
 import { checkProofOfPossession } from "./proof_of_possession.ts";
 import { TOKEN_TYPES, type TokenType, type VerifiedToken } from "./verified_token.ts";
 
-/** Default {@link VerifierOptions.clockToleranceSeconds}. */
+/**
+ * Default timeout of each request a verifier makes (discovery, key set, introspection): 5 s, unless
+ * `http.timeoutMs` says otherwise. Short, because a request waits for it.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, DEFAULT_VERIFIER_TIMEOUT_MS } from "@x/cli-auth/server";
+ * const verifier = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   http: { timeoutMs: 2 * DEFAULT_VERIFIER_TIMEOUT_MS },
+ * });
+ * ```
+ */
+export const DEFAULT_VERIFIER_TIMEOUT_MS = 5_000;
+
+/**
+ * Default {@link VerifierOptions.clockToleranceSeconds}: 30 s, as oauth4webapi's default clock tolerance.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "@x/cli-auth/server";
+ * const strict = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS / 6,
+ * });
+ * ```
+ */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 
 /**
@@ -192,7 +220,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const accepted = checkAccepts(options.accepts ?? configured, configured, "accepts");
 
   const now = options.now ?? Date.now;
-  const http: HttpOptions = { ...options.http, timeoutMs: options.http?.timeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS };
+  const http: HttpOptions = { ...options.http, timeoutMs: options.http?.timeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS };
   const expectations = { issuer, audience, clockToleranceSeconds: tolerance, now };
 
   const share = canShareInFlight();

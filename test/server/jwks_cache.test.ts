@@ -3,8 +3,8 @@
 // sequence guard, and no sharing on Cloudflare Workers. Time is a clock option, not a sleep.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createRemoteJwks, type RemoteJwks, type RemoteJwksOptions } from "../../server/jwks_cache.ts";
-import { CliAuthError } from "../../server/mod.ts";
-import { generateTestKey, type KeyServer, startKeyServer, type TestKey } from "./support/key_server.ts";
+import { CliAuthError, createVerifier, identityHandler } from "../../server/mod.ts";
+import { claims, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
 
 const http = { allowInsecureRequests: true, timeoutMs: 2_000 };
 let server: KeyServer;
@@ -183,6 +183,21 @@ describe("createRemoteJwks()", () => {
     const set = jwks();
     await Promise.all(Array.from({ length: 5 }, () => set.key({ alg: "ES256", kid: "k1" })));
     expect(server.jwksRequests()).toBe(5);
+  });
+
+  it("makes a verifier report an issuer that does not answer as timeout (503), never as invalid_token", async () => {
+    const token = await signJwt(first, claims(server.issuer, "https://api.example.test/"));
+    const verifier = createVerifier({ issuer: server.issuer, audience: "https://api.example.test/", http: { ...http, timeoutMs: 300 } });
+    expect((await verifier.verifyToken(token)).subject).toBe("alice");
+    server.stall = true;
+    const fresh = createVerifier({ issuer: server.issuer, audience: "https://api.example.test/", http: { ...http, timeoutMs: 300 } });
+    const error = await rejection(fresh.verifyToken(token));
+    expect(error.code).toBe("timeout");
+    const response = await identityHandler(fresh)(
+      new Request("https://api.example.test/me", { headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("www-authenticate")).toBeNull();
   });
 
   it("refuses negative durations with invalid_options", () => {
