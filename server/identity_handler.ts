@@ -77,8 +77,9 @@ export function identityHandler(
       const failure = error as CliAuthError;
       const challenge = bearerChallenge(failure, { realm, resourceMetadata });
       if (challenge !== undefined) {
+        // No credentials: no error code in the body either, as in the challenge (RFC 6750 §3.1).
         const body = failure.error === undefined
-          ? { error: "unauthorized", error_description: failure.errorDescription }
+          ? { error_description: failure.errorDescription }
           : { error: failure.error, error_description: failure.errorDescription };
         return json(failure.code === "insufficient_scope" ? 403 : 401, body, { "www-authenticate": challenge });
       }

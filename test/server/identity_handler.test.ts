@@ -102,6 +102,9 @@ describe("identityHandler() with Request objects", () => {
       const response = await identityHandler(verifier, { realm: "api" })(me(authorization));
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toBe('Bearer realm="api"');
+      expect(await response.json()).toEqual({
+        error_description: authorization ? "The Authorization header does not use the Bearer scheme" : "The request carries no access token",
+      });
     }
   });
 
