@@ -2,7 +2,51 @@
  * `@x/cli-auth/server`: for the API a CLI talks to, on any Fetch-API server (Deno, Bun, Node, Workers, Hono, Next).
  * Web APIs only.
  *
+ * - {@link createVerifier}: checks JWT access tokens (RFC 9068) against the issuer's keys, opaque tokens by
+ *   introspection (RFC 7662), and personal access tokens by the hash you stored.
+ * - {@link identityHandler}: a `GET /me` route answering `{ subject, type, scopes, claims }`, for the CLI's
+ *   `identityEndpoint`.
+ * - {@link createPersonalAccessToken}: `<prefix>_<random><checksum>` tokens for CI, stored only as a SHA-256 hash.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, identityHandler } from "@x/cli-auth/server";
+ * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
+ * const me = identityHandler(verifier);
+ * const response = await me(new Request("https://api.example.com/me", { headers: { authorization: "Bearer x" } }));
+ * console.assert(response.status === 401);
+ * ```
+ *
  * @module
  */
 export { CliAuthError, isCliAuthError } from "../src/errors.ts";
 export type { CliAuthErrorCode } from "../src/errors.ts";
+export type { FetchLike, HttpOptions } from "../src/http.ts";
+export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_VERIFIER_TIMEOUT_MS, verifyRequest } from "./verifier.ts";
+export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
+export type { TokenType, VerifiedToken } from "./verified_token.ts";
+export { identityHandler } from "./identity_handler.ts";
+export type { IdentityHandlerOptions } from "./identity_handler.ts";
+export { bearerChallenge } from "./challenge.ts";
+export type { ChallengeOptions } from "./challenge.ts";
+export { parseAuthorizationHeader } from "./bearer.ts";
+export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
+export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";
+export type { IntrospectionOptions } from "./introspection.ts";
+export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./jwks_cache.ts";
+export type { JwksCacheOptions } from "./jwks_cache.ts";
+export { JWS_ALGORITHMS } from "./jws.ts";
+export type { JwsAlgorithm } from "./jws.ts";
+export {
+  createPersonalAccessToken,
+  hashPersonalAccessToken,
+  isPersonalAccessTokenWellFormed,
+  personalAccessTokenPattern,
+  timingSafeEqual,
+} from "./personal_access_token.ts";
+export type {
+  PersonalAccessToken,
+  PersonalAccessTokenOptions,
+  PersonalAccessTokenRecord,
+  PersonalAccessTokenVerification,
+} from "./personal_access_token.ts";

@@ -1,0 +1,367 @@
+/**
+ * The verifier: one object per API that checks the access tokens its requests carry, whatever kind they are.
+ *
+ * @module
+ */
+
+import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/errors.ts";
+import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/discovery.ts";
+import type { HttpOptions } from "../src/http.ts";
+import { type PresentedCredentials, readCredentials } from "./bearer.ts";
+import { insufficientScope, invalidToken } from "./challenge.ts";
+import { canShareInFlight } from "./in_flight.ts";
+import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
+import { JWS_ALGORITHMS, type JwsAlgorithm, looksLikeJws } from "./jws.ts";
+import { createRemoteJwks, type JwksCacheOptions } from "./jwks_cache.ts";
+import { verifyJwtAccessToken } from "./jwt_access_token.ts";
+import {
+  checkPrefix,
+  type PersonalAccessTokenVerification,
+  verifyPersonalAccessToken,
+} from "./personal_access_token.ts";
+import { checkProofOfPossession } from "./proof_of_possession.ts";
+import { TOKEN_TYPES, type TokenType, type VerifiedToken } from "./verified_token.ts";
+
+/**
+ * Default timeout of each request a verifier makes (discovery, key set, introspection): 5 s, unless
+ * `http.timeoutMs` says otherwise. Short, because a request waits for it.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, DEFAULT_VERIFIER_TIMEOUT_MS } from "@x/cli-auth/server";
+ * const verifier = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   http: { timeoutMs: 2 * DEFAULT_VERIFIER_TIMEOUT_MS },
+ * });
+ * ```
+ */
+export const DEFAULT_VERIFIER_TIMEOUT_MS = 5_000;
+
+/**
+ * Default {@link VerifierOptions.clockToleranceSeconds}: 30 s, as oauth4webapi's default clock tolerance.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS } from "@x/cli-auth/server";
+ * const strict = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS / 6,
+ * });
+ * ```
+ */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * How a verifier checks tokens.
+ *
+ * @example JWT access tokens, opaque tokens and personal access tokens
+ * ```ts
+ * import type { VerifierOptions } from "@x/cli-auth/server";
+ * declare const db: { tokenByHash(hash: string): Promise<{ user: string; scopes: string[] } | null> };
+ * const options: VerifierOptions = {
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   introspection: { clientId: "my-api", clientSecret: "…" },
+ *   personalAccessTokens: {
+ *     prefix: "mycli_pat",
+ *     lookup: async (hash) => {
+ *       const row = await db.tokenByHash(hash);
+ *       return row && { subject: row.user, scopes: row.scopes };
+ *     },
+ *   },
+ * };
+ * ```
+ */
+export interface VerifierOptions {
+  /** The authorization server's issuer identifier; its metadata is discovered on first use. */
+  issuer: string;
+  /** This API's identifier: the value the tokens' `aud` must contain (the `resource` the CLI asks for). */
+  audience: string;
+  /**
+   * Which kinds of token are accepted (default: every kind configured: `"jwt"` always, `"opaque"` with
+   * `introspection`, `"pat"` with `personalAccessTokens`).
+   */
+  accepts?: readonly TokenType[];
+  /** The API's client credentials, to check opaque tokens by introspection (RFC 7662). */
+  introspection?: IntrospectionOptions;
+  /** How to recognise and look up personal access tokens. */
+  personalAccessTokens?: PersonalAccessTokenVerification;
+  /** Allowed clock difference for `exp` / `nbf`, in seconds (default 30). */
+  clockToleranceSeconds?: number;
+  /**
+   * Require the `typ` header `at+jwt` of RFC 9068 (default `true`). Turn it off only for an issuer that signs its
+   * access tokens as plain JWTs; `iss`, `aud`, `exp` and `sub` are checked either way.
+   */
+  requireAtJwtTyp?: boolean;
+  /** Accepted JWS algorithms (default: RS*, PS*, ES*, EdDSA / Ed25519; never `none` or HS*). */
+  algorithms?: readonly JwsAlgorithm[];
+  /** How the issuer's key set is cached. */
+  jwks?: JwksCacheOptions;
+  /**
+   * Transport for discovery, the key set and introspection: `timeoutMs` (default 5 s here), a custom `fetch`,
+   * `allowInsecureRequests` (local development and tests only).
+   */
+  http?: HttpOptions;
+  /** The clock, epoch ms (default `Date.now`): for tests. */
+  now?: () => number;
+}
+
+/**
+ * Per-call narrowing of what is accepted.
+ *
+ * @example A route for CI tokens that may deploy
+ * ```ts
+ * import type { VerifyOptions } from "@x/cli-auth/server";
+ * const deployRoute: VerifyOptions = { accepts: ["pat"], scopes: ["deploy"] };
+ * ```
+ */
+export interface VerifyOptions {
+  /** Token kinds this route accepts: a subset of the verifier's (default: all of them). */
+  accepts?: readonly TokenType[];
+  /** Scopes the token must all have; otherwise `insufficient_scope`. */
+  scopes?: readonly string[];
+}
+
+/**
+ * Checks the tokens an API receives.
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, type Verifier } from "@x/cli-auth/server";
+ * const verifier: Verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
+ * const { subject, scopes } = await verifier.verifyToken("eyJhbGciOiJFUzI1NiIs…");
+ * ```
+ */
+export interface Verifier {
+  /**
+   * Verifies the access token in a request's `Authorization: Bearer …` header.
+   *
+   * @throws {CliAuthError} `invalid_token` (status 401) for every problem with the request or its token,
+   *   `insufficient_scope` (403) for a valid token without the required scopes; `network_error`, `timeout`,
+   *   `server_error`, `discovery_failed`, `invalid_client`, `invalid_response` when the issuer cannot be asked
+   *   (answer 503, not 401); `invalid_options` for `accepts` outside the verifier's. Never anything else.
+   */
+  verifyRequest(request: Request, options?: VerifyOptions): Promise<VerifiedToken>;
+  /**
+   * Verifies a token that came some other way (a WebSocket message, a queue). Tokens bound to a key are refused,
+   * since no proof can come with them.
+   *
+   * @throws {CliAuthError} as {@link Verifier.verifyRequest}
+   */
+  verifyToken(token: string, options?: VerifyOptions): Promise<VerifiedToken>;
+}
+
+/**
+ * Creates a verifier. Nothing is fetched until the first token arrives; then the issuer's metadata and key set
+ * are fetched once and kept.
+ *
+ * What is checked: a JWT access token's `typ` (`at+jwt`), algorithm (asymmetric, allowed), `iss`, `aud`, `exp`,
+ * `nbf` (with the clock tolerance), `sub` and signature with the issuer's published key; an opaque token by
+ * introspection (`active`, `aud`, `iss`, `exp`, `sub`); a personal access token by checksum, then lookup of its
+ * hash. A token is a PAT when it starts with `<prefix>_`, a JWT when it has the form of a compact JWS, else opaque.
+ *
+ * @param options issuer, audience and what to accept
+ * @returns the verifier
+ * @throws {CliAuthError} `invalid_options` for a missing or malformed option
+ *
+ * @example Protect a route on any Fetch-API server
+ * ```ts
+ * import { bearerChallenge, createVerifier, isCliAuthError } from "@x/cli-auth/server";
+ * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
+ *
+ * export async function handler(request: Request): Promise<Response> {
+ *   try {
+ *     const { subject } = await verifier.verifyRequest(request, { scopes: ["api:read"] });
+ *     return Response.json({ hello: subject });
+ *   } catch (error) {
+ *     if (!isCliAuthError(error)) throw error;
+ *     const challenge = bearerChallenge(error);
+ *     if (!challenge) return new Response("Try again later", { status: 503 });
+ *     return new Response(null, { status: error.status, headers: { "www-authenticate": challenge } });
+ *   }
+ * }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (typeof options !== "object" || options === null) {
+    throw new CliAuthError("invalid_options", "createVerifier() needs an options object");
+  }
+  parseUrl(options.issuer, "issuer");
+  const issuer = options.issuer;
+  if (typeof options.audience !== "string" || options.audience === "") {
+    throw new CliAuthError("invalid_options", "The `audience` option must name this API", {
+      hint: "Use the resource indicator the CLI asks tokens for, e.g. \"https://api.example.com\"",
+    });
+  }
+  const audience = options.audience;
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  if (!Number.isFinite(tolerance) || tolerance < 0) {
+    throw new CliAuthError("invalid_options", "The `clockToleranceSeconds` option must be 0 or more");
+  }
+  const algorithms = options.algorithms ?? JWS_ALGORITHMS;
+  if (algorithms.length === 0 || algorithms.some((alg) => !JWS_ALGORITHMS.includes(alg))) {
+    throw new CliAuthError("invalid_options", `The \`algorithms\` option may name only ${JWS_ALGORITHMS.join(", ")}`);
+  }
+  const pats = options.personalAccessTokens;
+  if (pats !== undefined) {
+    checkPrefix(pats.prefix);
+    if (typeof pats.lookup !== "function") {
+      throw new CliAuthError("invalid_options", "The `personalAccessTokens.lookup` option must be a function");
+    }
+  }
+  const configured: TokenType[] = ["jwt"];
+  if (options.introspection) configured.push("opaque");
+  if (pats) configured.push("pat");
+  const accepted = checkAccepts(options.accepts ?? configured, configured, "accepts");
+
+  const now = options.now ?? Date.now;
+  const http: HttpOptions = { ...options.http, timeoutMs: options.http?.timeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS };
+  const expectations = { issuer, audience, clockToleranceSeconds: tolerance, now };
+
+  const share = canShareInFlight();
+  let metadata: AuthorizationServer | undefined;
+  let discovering: Promise<AuthorizationServer> | undefined;
+  /** The issuer's metadata, discovered once; a failed discovery is tried again by the next request. */
+  const discover = (): Promise<AuthorizationServer> => {
+    if (metadata) return Promise.resolve(metadata);
+    if (discovering && share) return discovering;
+    const current: Promise<AuthorizationServer> = resolveAuthorizationServer({ issuer, http })
+      .then((as) => (metadata = as))
+      .finally(() => {
+        if (discovering === current) discovering = undefined;
+      });
+    discovering = current;
+    return current;
+  };
+  const jwks = createRemoteJwks(async () => {
+    const as = await discover();
+    if (!as.jwks_uri) {
+      throw new CliAuthError("discovery_failed", "The authorization server publishes no jwks_uri", {
+        hint: "JWT access tokens need the issuer's key set; accept opaque tokens with introspection instead",
+      });
+    }
+    return parseUrl(as.jwks_uri, "jwks_uri");
+  }, { ...options.jwks, http, now });
+
+  const introspector: Introspector | undefined = options.introspection
+    ? createIntrospector({ ...options.introspection, ...expectations, http, server: discover })
+    : undefined;
+
+  function classify(token: string): TokenType {
+    if (pats && token.startsWith(`${pats.prefix}_`)) return "pat";
+    return looksLikeJws(token) ? "jwt" : "opaque";
+  }
+
+  async function verify(token: string, accepts: readonly TokenType[]): Promise<VerifiedToken> {
+    const type = classify(token);
+    if (!accepts.includes(type)) throw invalidToken(`This API does not accept ${DESCRIPTIONS[type]} here`);
+    switch (type) {
+      case "pat":
+        return await verifyPersonalAccessToken(token, pats!, now());
+      case "jwt":
+        return await verifyJwtAccessToken(token, {
+          ...expectations,
+          algorithms,
+          requireAtJwtTyp: options.requireAtJwtTyp ?? true,
+          key: (header) => jwks.key(header),
+        });
+      case "opaque":
+        return await introspector!.introspect(token);
+    }
+  }
+
+  async function run(
+    credentials: () => PresentedCredentials,
+    request: Request | undefined,
+    verifyOptions: VerifyOptions = {},
+  ): Promise<VerifiedToken> {
+    try {
+      const accepts = verifyOptions.accepts === undefined
+        ? accepted
+        : checkAccepts(verifyOptions.accepts, accepted, "accepts");
+      const presented = credentials();
+      const token = await verify(presented.token, accepts);
+      await checkProofOfPossession({ credentials: request ? presented : undefined, request, token });
+      const required = verifyOptions.scopes ?? [];
+      if (required.some((scope) => !token.scopes.includes(scope))) throw insufficientScope(required);
+      return token;
+    } catch (error) {
+      if (isCliAuthError(error)) throw error;
+      throw new CliAuthError("server_error", "The access token could not be verified", {
+        cause: sanitizedCause(error),
+      });
+    }
+  }
+
+  return {
+    verifyRequest(request, verifyOptions) {
+      return run(() => readCredentials(request), request, verifyOptions);
+    },
+    verifyToken(token, verifyOptions) {
+      return run(() => ({ scheme: "Bearer", token: String(token) }), undefined, verifyOptions);
+    },
+  };
+}
+
+/**
+ * Verifies the access token of a request with a verifier: the same as `verifier.verifyRequest(request, options)`.
+ *
+ * @param verifier what {@link createVerifier} returned
+ * @param request the incoming request
+ * @param options per-route `accepts` and required `scopes`
+ * @returns the verified token
+ * @throws {CliAuthError} as {@link Verifier.verifyRequest}
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, verifyRequest } from "@x/cli-auth/server";
+ * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
+ * export const GET = async (request: Request) => {
+ *   const { subject } = await verifyRequest(verifier, request, { scopes: ["api:read"] });
+ *   return Response.json({ subject });
+ * };
+ * ```
+ */
+export function verifyRequest(verifier: Verifier, request: Request, options?: VerifyOptions): Promise<VerifiedToken> {
+  return verifier.verifyRequest(request, options);
+}
+
+const DESCRIPTIONS: Record<TokenType, string> = {
+  jwt: "JWT access tokens",
+  opaque: "opaque access tokens",
+  pat: "personal access tokens",
+};
+
+function checkAccepts(
+  accepts: readonly TokenType[],
+  available: readonly TokenType[],
+  name: string,
+): readonly TokenType[] {
+  if (!Array.isArray(accepts) || accepts.length === 0) {
+    throw new CliAuthError("invalid_options", `The \`${name}\` option must name at least one token type`);
+  }
+  for (const type of accepts) {
+    if (!TOKEN_TYPES.includes(type)) {
+      throw new CliAuthError("invalid_options", `The \`${name}\` option names an unknown token type "${type}"`);
+    }
+    if (!available.includes(type)) {
+      throw new CliAuthError(
+        "invalid_options",
+        `The \`${name}\` option names "${type}", which this verifier is not set up for`,
+        {
+          hint: type === "opaque"
+            ? "Give `introspection` credentials to accept opaque tokens"
+            : type === "pat"
+            ? "Give `personalAccessTokens` to accept personal access tokens"
+            : undefined,
+        },
+      );
+    }
+  }
+  return [...new Set(accepts)];
+}
