@@ -91,3 +91,11 @@ export type { GetAccessTokenOptions, LogoutResult, ResolvedToken } from "./src/c
 export { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./src/token_freshness.ts";
 export { withRetry } from "./src/retry.ts";
 export type { RetryOptions } from "./src/retry.ts";
+export { authenticatedFetch } from "./src/authenticated_fetch.ts";
+export type { AuthenticatedFetchOptions, AuthenticatedFetchSession } from "./src/authenticated_fetch.ts";
+export { generateDpopKey, importDpopKey, retryOnDpopNonce } from "./src/dpop.ts";
+export type { StoredDpopKey } from "./src/dpop.ts";
+export { authorizationServerOf, discoverProtectedResource } from "./src/resource_discovery.ts";
+export type { ResourceServerMetadata } from "./src/resource_discovery.ts";
+export { registeredClientKey, registerPublicClient, storedClient } from "./src/client_registration.ts";
+export type { RegisteredClient } from "./src/client_registration.ts";

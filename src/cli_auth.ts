@@ -5,7 +5,12 @@
  * @module
  */
 
+import * as oauth from "oauth4webapi";
+import { authenticatedFetch, type AuthenticatedFetchSession } from "./authenticated_fetch.ts";
 import { browserLogin } from "./browser_login.ts";
+import { registerPublicClient, registeredClientKey, storedClient } from "./client_registration.ts";
+import { generateDpopKey, importDpopKey, type StoredDpopKey } from "./dpop.ts";
+import { authorizationServerOf, discoverProtectedResource } from "./resource_discovery.ts";
 import { type DeviceCodeInfo, deviceLogin } from "./device_login.ts";
 import { chooseFlow, headlessReason } from "./flow_choice.ts";
 import { manualLogin } from "./manual_login.ts";
@@ -72,6 +77,13 @@ export interface CliAuthOptions {
   logger?: Logger;
   /** The runtime pieces (default: the adapters for Deno, Bun or Node). */
   platform?: Platform | (() => Promise<Platform>);
+  /**
+   * RFC 9449: bind the session's tokens to a key pair made at login and kept only in the stored session. Every
+   * token, refresh, userinfo and `auth.fetch` request then carries a DPoP proof.
+   */
+  dpop?: boolean;
+  /** Origins `auth.fetch` may send the token to (default: the `resource` origins, else the `identityEndpoint` origin). */
+  apiOrigins?: readonly string[];
   /** How hints tell the user to log in (default `` `<service> login` ``). */
   loginCommand?: string;
   /** The clock, epoch ms (default `Date.now`); for tests. */
@@ -237,6 +249,7 @@ export class CliAuth {
   #server?: Promise<AuthorizationServer>;
   #store?: CredentialStore;
   #refreshing?: Promise<Session>;
+  readonly #dpopHandles = new Map<string, Promise<oauth.DPoPHandle>>();
   readonly #now: () => number;
 
   /**
@@ -253,12 +266,13 @@ export class CliAuth {
     if (/[/\\]|^\.\.?$/.test(options.service)) {
       throw new CliAuthError("invalid_options", "The `service` option must not contain path separators");
     }
-    if (!options.issuer && !options.endpoints?.token) {
-      throw new CliAuthError("invalid_options", "Neither `issuer` nor `endpoints.token` was given", {
-        hint: "Set `issuer` to your authorization server (discovery finds the rest)",
+    const resources = options.resource === undefined ? [] : typeof options.resource === "string" ? [options.resource] : options.resource;
+    if (!options.issuer && !options.endpoints?.token && resources.length === 0) {
+      throw new CliAuthError("invalid_options", "Neither `issuer`, `endpoints.token` nor `resource` was given", {
+        hint: "Set `issuer` to your authorization server (discovery finds the rest), or `resource` to your API's URL",
       });
     }
-    if (!options.clientId) {
+    if (!options.clientId && resources.length === 0) {
       throw new CliAuthError("invalid_options", "The `clientId` option is required", {
         hint: "Register a public (native) client for your CLI and pass its client ID",
       });
@@ -312,12 +326,15 @@ export class CliAuth {
   /** The authorization server, discovered once per instance (a failure is not remembered). */
   protected authorizationServer(signal?: AbortSignal): Promise<AuthorizationServer> {
     if (!this.#server) {
-      const pending = resolveAuthorizationServer({
-        issuer: this.#options.issuer,
-        endpoints: this.#options.endpoints,
-        http: this.http(),
-        signal,
-      });
+      const pending = (async () => {
+        let issuer = this.#options.issuer;
+        if (!issuer && !this.#options.endpoints?.token) {
+          // Sign-in from a resource URL alone: the resource names its authorization server (RFC 9728).
+          const metadata = await discoverProtectedResource(this.#resources()[0]!, { http: this.http(), signal });
+          issuer = authorizationServerOf(metadata);
+        }
+        return await resolveAuthorizationServer({ issuer, endpoints: this.#options.endpoints, http: this.http(), signal });
+      })();
       this.#server = pending;
       pending.catch(() => {
         if (this.#server === pending) this.#server = undefined;
@@ -326,15 +343,62 @@ export class CliAuth {
     return this.#server;
   }
 
-  /** The protocol context for this instance. */
-  protected async context(signal?: AbortSignal): Promise<ProtocolContext> {
+  #resources(): readonly string[] {
+    const resource = this.#options.resource;
+    return resource === undefined ? [] : typeof resource === "string" ? [resource] : resource;
+  }
+
+  /**
+   * The protocol context: for a stored session, its client and DPoP key; for a new login, the configured (or
+   * registered) client and a fresh DPoP key when `dpop` is on.
+   */
+  protected async context(
+    signal?: AbortSignal,
+    using: { session?: Session; clientId?: string; dpop?: oauth.DPoPHandle } = {},
+  ): Promise<ProtocolContext> {
     const as = await this.authorizationServer(signal);
+    const clientId = using.session?.clientId ?? using.clientId ?? this.#options.clientId;
+    if (!clientId) throw new CliAuthError("invalid_options", "No client ID is known for this login");
+    const dpop = using.dpop ?? (using.session?.dpopKey ? await this.#dpopHandle(clientId, using.session.dpopKey) : undefined);
     return createProtocolContext(as, {
-      clientId: this.#options.clientId!,
+      clientId,
       clientSecret: this.#options.clientSecret,
       http: this.http(),
       resource: this.#options.resource,
+      dpop,
     });
+  }
+
+  /** One DPoP handle per key and instance, so server nonces are remembered between requests. */
+  #dpopHandle(clientId: string, key: StoredDpopKey): Promise<oauth.DPoPHandle> {
+    const id = `${clientId} ${key.publicJwk.x} ${key.publicJwk.y}`;
+    let handle = this.#dpopHandles.get(id);
+    if (!handle) {
+      handle = importDpopKey(key).then((keyPair) => oauth.DPoP({}, keyPair));
+      this.#dpopHandles.set(id, handle);
+    }
+    return handle;
+  }
+
+  /**
+   * The client ID for a new login: the configured one, else the client registered earlier at this authorization
+   * server (kept in the store), else a newly registered one (RFC 7591).
+   */
+  async #loginClientId(as: AuthorizationServer, signal: AbortSignal, fresh = false): Promise<{ clientId: string; registered: boolean }> {
+    if (this.#options.clientId) return { clientId: this.#options.clientId, registered: false };
+    const store = await this.store();
+    if (!fresh) {
+      const known = await storedClient(store, as);
+      if (known) return { clientId: known.clientId, registered: true };
+    }
+    const client = await registerPublicClient(as, store, {
+      clientName: this.#options.service,
+      http: this.http(),
+      signal,
+      now: this.#now(),
+      dpop: this.#options.dpop,
+    });
+    return { clientId: client.clientId, registered: false };
   }
 
   /** The credential store (created once). */
@@ -362,7 +426,8 @@ export class CliAuth {
   #belongsHere(session: Session): boolean {
     const trim = (value: string) => value.replace(/\/+$/, "");
     if (this.#options.issuer && trim(session.issuer) !== trim(this.#options.issuer)) return false;
-    return session.clientId === this.#options.clientId;
+    // Without a configured client ID the session's client was registered on the fly: any is ours.
+    return !this.#options.clientId || session.clientId === this.#options.clientId;
   }
 
   /** How hints tell the user to log in. */
@@ -398,56 +463,64 @@ export class CliAuth {
   async login(options: LoginOptions = {}): Promise<LoginResult> {
     const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
     try {
-      const platform = await this.platform();
-      const context = await this.context(login.signal);
-      const requested = options.flow ?? "auto";
-      if (!["auto", "browser", "device", "manual"].includes(requested)) {
-        throw new CliAuthError("invalid_options", `Unknown login flow "${requested}"`, {
-          hint: 'Use "auto", "browser", "device" or "manual"',
-        });
+      const as = await this.authorizationServer(login.signal);
+      let client = await this.#loginClientId(as, login.signal);
+      try {
+        return await this.#login(options, login.signal, client.clientId);
+      } catch (error) {
+        // A client registered earlier and since forgotten by the server: register again, once.
+        if (!client.registered || !isCliAuthError(error, "invalid_client")) throw error;
+        client = await this.#loginClientId(as, login.signal, true);
+        return await this.#login(options, login.signal, client.clientId);
       }
-      const deviceFlowAvailable = Boolean(context.as.device_authorization_endpoint);
-      let flow: LoginResult["flow"];
-      let browserAtHand: boolean;
-      if (requested === "auto") {
-        const choice = chooseFlow(await platform.environment(), { deviceFlowAvailable });
-        flow = choice.flow;
-        browserAtHand = choice.reason === undefined;
-      } else {
-        flow = requested;
-        browserAtHand = flow === "browser" || headlessReason(await platform.environment()) === undefined;
-      }
-      const scopes = options.scopes ?? this.#options.scopes ?? DEFAULT_SCOPES;
-      const common = { ...options, scopes, signal: login.signal };
-
-      let grant: GrantResult | undefined;
-      if (flow === "browser") {
-        try {
-          grant = await browserLogin(context, platform, common);
-        } catch (error) {
-          // auto: a listener that cannot bind (sandbox, firewall, every port taken) falls back to device, then manual.
-          if (requested !== "auto" || !isCliAuthError(error, "port_unavailable")) throw error;
-          flow = deviceFlowAvailable ? "device" : "manual";
-          (await this.logger()).warn(`${error.message}; signing in with the ${flow} flow instead`);
-        }
-      }
-      if (flow === "device") {
-        const open = options.openBrowser ?? true;
-        grant = await deviceLogin(context, platform, {
-          ...common,
-          openBrowser: typeof open === "function" ? open : open && browserAtHand,
-        });
-      } else if (flow === "manual") {
-        const open = options.openBrowser ?? true;
-        grant = await manualLogin(context, platform, {
-          ...common,
-          openBrowser: typeof open === "function" ? open : open && browserAtHand,
-        });
-      }
-      return await this.completeLogin(context, grant!, flow, login.signal);
     } finally {
       login.dispose();
     }
+  }
+
+  async #login(options: LoginOptions, signal: AbortSignal, clientId: string): Promise<LoginResult> {
+    const platform = await this.platform();
+    const key = this.#options.dpop ? await generateDpopKey() : undefined;
+    const context = await this.context(signal, {
+      clientId,
+      dpop: key ? oauth.DPoP({}, key.keyPair) : undefined,
+    });
+    const requested = options.flow ?? "auto";
+    if (!["auto", "browser", "device", "manual"].includes(requested)) {
+      throw new CliAuthError("invalid_options", `Unknown login flow "${requested}"`, {
+        hint: 'Use "auto", "browser", "device" or "manual"',
+      });
+    }
+    const deviceFlowAvailable = Boolean(context.as.device_authorization_endpoint);
+    let flow: LoginResult["flow"];
+    let browserAtHand: boolean;
+    if (requested === "auto") {
+      const choice = chooseFlow(await platform.environment(), { deviceFlowAvailable });
+      flow = choice.flow;
+      browserAtHand = choice.reason === undefined;
+    } else {
+      flow = requested;
+      browserAtHand = flow === "browser" || headlessReason(await platform.environment()) === undefined;
+    }
+    const scopes = options.scopes ?? this.#options.scopes ?? DEFAULT_SCOPES;
+    const common = { ...options, scopes, signal };
+
+    let grant: GrantResult | undefined;
+    if (flow === "browser") {
+      try {
+        grant = await browserLogin(context, platform, common);
+      } catch (error) {
+        // auto: a listener that cannot bind (sandbox, firewall, every port taken) falls back to device, then manual.
+        if (requested !== "auto" || !isCliAuthError(error, "port_unavailable")) throw error;
+        flow = deviceFlowAvailable ? "device" : "manual";
+        (await this.logger()).warn(`${error.message}; signing in with the ${flow} flow instead`);
+      }
+    }
+    const open = options.openBrowser ?? true;
+    const openBrowser = typeof open === "function" ? open : open && browserAtHand;
+    if (flow === "device") grant = await deviceLogin(context, platform, { ...common, openBrowser });
+    else if (flow === "manual") grant = await manualLogin(context, platform, { ...common, openBrowser });
+    return await this.completeLogin(context, grant!, flow, signal, key?.stored);
   }
 
   /** Finds out who signed in, stores the session and builds the login result. */
@@ -456,6 +529,7 @@ export class CliAuth {
     grant: GrantResult,
     flow: LoginResult["flow"],
     signal: AbortSignal,
+    dpopKey?: StoredDpopKey,
   ): Promise<LoginResult> {
     const user = await this.identify(context, grant, signal);
     const now = this.#now();
@@ -470,6 +544,7 @@ export class CliAuth {
       updatedAt: now,
     };
     if (user) session.user = user;
+    if (dpopKey) session.dpopKey = dpopKey;
     await this.writeSession(session);
     return user ? { tokens: grant.tokens, user, flow } : { tokens: grant.tokens, flow };
   }
@@ -535,7 +610,7 @@ export class CliAuth {
           hint: this.loginHint(),
         });
       }
-      const context = await this.context(options.signal);
+      const context = await this.context(options.signal, { session: current });
       let refreshed;
       try {
         refreshed = await withRetry(
@@ -543,7 +618,12 @@ export class CliAuth {
           { signal: options.signal },
         );
       } catch (error) {
-        if (isCliAuthError(error, "invalid_grant")) {
+        const unknownClient = isCliAuthError(error, "invalid_client") && !this.#options.clientId;
+        if (unknownClient) {
+          // The server forgot the client registered on the fly: the next login registers a new one.
+          await (await this.store()).delete(registeredClientKey(context.as.issuer));
+        }
+        if (isCliAuthError(error, "invalid_grant") || unknownClient) {
           await this.#clear();
           throw new CliAuthError("session_expired", "The login has expired or was revoked", {
             hint: this.loginHint(),
@@ -591,7 +671,7 @@ export class CliAuth {
     let revoked = false;
     if (session && (options.revoke ?? true)) {
       try {
-        const context = await this.context(options.signal);
+        const context = await this.context(options.signal, { session });
         if (context.as.revocation_endpoint) {
           const { refreshToken, accessToken } = session.tokens;
           if (refreshToken) {
@@ -631,23 +711,31 @@ export class CliAuth {
     const identityEndpoint = this.#options.identityEndpoint;
     if (identityEndpoint) {
       const resolved = await this.resolveToken({ tokenFromArg: options.tokenFromArg });
-      let response = await this.#getIdentity(identityEndpoint, resolved.token, options.signal);
-      if (response.status === 401 && resolved.source === "oauth") {
-        await response.body?.cancel();
-        const token = await this.getAccessToken({ forceRefresh: true, signal: options.signal });
-        response = await this.#getIdentity(identityEndpoint, token, options.signal);
+      if (resolved.source !== "oauth") {
+        return await this.#identityFrom(await this.#getIdentity(identityEndpoint, resolved.token, options.signal));
       }
+      // The stored login: Bearer or DPoP, one refresh and retry on 401, as auth.fetch does.
+      const response = await authenticatedFetch(
+        this.#fetchSession(),
+        { apiOrigins: [new URL(identityEndpoint).origin], http: this.http(), loginHint: this.loginHint() },
+        identityEndpoint,
+        { headers: { accept: "application/json" }, signal: options.signal },
+      );
       return await this.#identityFrom(response);
     }
-    const context = await this.context(options.signal);
-    const token = options.tokenFromArg?.trim() || await this.getAccessToken({ signal: options.signal });
+    const fromArg = options.tokenFromArg?.trim();
+    if (fromArg) return userFromClaims(await fetchUserInfo(await this.context(options.signal), fromArg, { signal: options.signal }));
+    const token = await this.getAccessToken({ signal: options.signal });
+    const session = await this.readSession();
+    if (!session) throw this.#notLoggedIn();
+    const context = await this.context(options.signal, { session });
     let info: UserInfo;
     try {
       info = await fetchUserInfo(context, token, { signal: options.signal });
     } catch (error) {
-      if (!isCliAuthError(error, "invalid_token") || options.tokenFromArg?.trim()) throw error;
-      const fresh = await this.getAccessToken({ forceRefresh: true, signal: options.signal });
-      info = await fetchUserInfo(context, fresh, { signal: options.signal });
+      if (!isCliAuthError(error, "invalid_token")) throw error;
+      const fresh = await this.refreshSession(session, { forceRefresh: true, signal: options.signal });
+      info = await fetchUserInfo(context, fresh.tokens.accessToken, { signal: options.signal });
     }
     return userFromClaims(info);
   }
@@ -659,6 +747,60 @@ export class CliAuth {
       signal: timeoutSignal(http.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal),
       redirect: "error",
     });
+  }
+
+  /** The session as `auth.fetch` sees it: its token, its refresh, its DPoP handle. */
+  #fetchSession(): AuthenticatedFetchSession {
+    return {
+      token: () => this.getAccessToken(),
+      refreshed: async (rejected) => {
+        const session = await this.readSession();
+        if (!session) throw this.#notLoggedIn();
+        // The API refused `rejected`: refresh unless another caller already replaced it.
+        const seen = session.tokens.accessToken === rejected ? session : { ...session, tokens: { ...session.tokens, accessToken: rejected } };
+        return (await this.refreshSession(seen, { forceRefresh: true })).tokens.accessToken;
+      },
+      dpop: async () => {
+        const session = await this.readSession();
+        return session?.dpopKey ? await this.#dpopHandle(session.clientId, session.dpopKey) : undefined;
+      },
+    };
+  }
+
+  /**
+   * Calls your API as the signed-in user: like `fetch`, with `Authorization: Bearer …` (or `DPoP …` and a proof).
+   * On `401` with `invalid_token` it refreshes once (shared with `getAccessToken`) and retries once when the body
+   * can be sent again; a second `401` is returned. `403 insufficient_scope` throws with the scopes asked for. The
+   * token is only ever sent to `apiOrigins` (default: the `resource` origins, else the `identityEndpoint` origin).
+   *
+   * @param input the URL or Request
+   * @param init the request options
+   * @returns the response
+   * @throws {CliAuthError} `invalid_options` (another origin: nothing is sent), `insufficient_scope`, `not_logged_in`, `session_expired`, `network_error`, `timeout`
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({
+   *   issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli", resource: "https://api.example.com/",
+   * });
+   * const projects = await (await auth.fetch("https://api.example.com/projects")).json();
+   * ```
+   */
+  async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return await authenticatedFetch(
+      this.#fetchSession(),
+      { apiOrigins: this.#apiOrigins(), http: this.http(), loginHint: this.loginHint() },
+      input,
+      init,
+    );
+  }
+
+  #apiOrigins(): string[] {
+    if (this.#options.apiOrigins) return [...this.#options.apiOrigins];
+    const resources = this.#resources();
+    if (resources.length > 0) return [...resources];
+    return this.#options.identityEndpoint ? [this.#options.identityEndpoint] : [];
   }
 
   async #identityFrom(response: Response): Promise<User> {

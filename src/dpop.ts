@@ -35,7 +35,7 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256" } as const;
  * const { keyPair, stored } = await generateDpopKey();
  * ```
  */
-export async function generateDpopKey(): Promise<{ keyPair: CryptoKeyPair; stored: StoredDpopKey }> {
+export async function generateDpopKey(): Promise<{ keyPair: oauth.CryptoKeyPair; stored: StoredDpopKey }> {
   const keyPair = await oauth.generateKeyPair("ES256", { extractable: true });
   const [privateJwk, publicJwk] = await Promise.all([
     crypto.subtle.exportKey("jwk", keyPair.privateKey),
@@ -58,12 +58,12 @@ export async function generateDpopKey(): Promise<{ keyPair: CryptoKeyPair; store
  * const keyPair = await importDpopKey(stored);
  * ```
  */
-export async function importDpopKey(stored: StoredDpopKey): Promise<CryptoKeyPair> {
+export async function importDpopKey(stored: StoredDpopKey): Promise<oauth.CryptoKeyPair> {
   const [privateKey, publicKey] = await Promise.all([
     crypto.subtle.importKey("jwk", stored.privateJwk, ES256, false, ["sign"]),
     crypto.subtle.importKey("jwk", stored.publicJwk, ES256, true, ["verify"]),
   ]);
-  return { privateKey, publicKey };
+  return { privateKey, publicKey } as oauth.CryptoKeyPair;
 }
 
 /**
