@@ -9,3 +9,5 @@ export type { RuntimeKey } from "./runtime.ts";
 export { DEFAULT_COMMAND_TIMEOUT_MS, runCommand, spawnDetached } from "./subprocess.ts";
 export type { CommandResult, CommandRunner, DetachedSpawner, RunOptions } from "./subprocess.ts";
 export type { CredentialStore, Logger, StorageKind } from "../src/contracts.ts";
+export { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, lockFileName, withLock } from "./lock.ts";
+export type { LockOptions } from "./lock.ts";
