@@ -9,6 +9,29 @@ export type { RuntimeKey } from "./runtime.ts";
 export { DEFAULT_COMMAND_TIMEOUT_MS, runCommand, spawnDetached } from "./subprocess.ts";
 export type { CommandResult, CommandRunner, DetachedSpawner, RunOptions } from "./subprocess.ts";
 export type { CredentialStore, Logger, StorageKind } from "../src/contracts.ts";
+export { currentPlatform, keychainStore } from "./keychain.ts";
+export type { KeychainBackend, KeychainStore, KeychainStoreOptions } from "./keychain.ts";
+export {
+  macosKeychainStore,
+  parseSecurityPassword,
+  quoteSecurityArgument,
+  SECURITY_MAX_LINE,
+  SECURITY_PATH,
+} from "./keychain/macos.ts";
+export type { MacosKeychainOptions } from "./keychain/macos.ts";
+export { linuxKeychainStore, SECRET_TOOL_MAX_BYTES } from "./keychain/linux.ts";
+export type { LinuxKeychainOptions } from "./keychain/linux.ts";
+export {
+  CREDENTIAL_BLOB_MAX_BYTES,
+  decodePowershellInput,
+  parsePowershellResult,
+  POWERSHELL_ARGS,
+  POWERSHELL_TIMEOUT_MS,
+  powershellInput,
+  RESULT_MARKER,
+  windowsKeychainStore,
+} from "./keychain/windows.ts";
+export type { CredentialRequest, CredentialResult, WindowsKeychainOptions } from "./keychain/windows.ts";
 export { CREDENTIALS_FILE, fileStore } from "./storage/file.ts";
 export type { FileStore, FileStoreOptions } from "./storage/file.ts";
 export { memoryStore } from "./storage/memory.ts";
