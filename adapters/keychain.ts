@@ -1,7 +1,7 @@
 /**
- * The OS keychain as a {@link CredentialStore}, chosen when called: the OS's own tool (`/usr/bin/security` on macOS,
- * `powershell.exe` and Credential Manager on Windows, `secret-tool` elsewhere). No native addon, so it works in Deno,
- * Node and in `deno compile` / `bun build --compile` binaries.
+ * The OS keychain as a {@link CredentialStore}, chosen when called: `Bun.secrets` on Bun, otherwise the OS's own tool
+ * (`/usr/bin/security` on macOS, `powershell.exe` and Credential Manager on Windows, `secret-tool` elsewhere). No
+ * native addon, so it works in Deno, Node and in `deno compile` / `bun build --compile` binaries.
  *
  * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`); the value is
  * stored as given. Values too large for one entry are split into parts (see `keychain/_chunks.ts`).
@@ -9,6 +9,7 @@
  * @module
  */
 import type { CredentialStore } from "../src/contracts.ts";
+import { bunSecretsStore, getBunSecrets } from "./keychain/bun_secrets.ts";
 import { linuxKeychainStore } from "./keychain/linux.ts";
 import { macosKeychainStore } from "./keychain/macos.ts";
 import { windowsKeychainStore } from "./keychain/windows.ts";
@@ -24,7 +25,7 @@ import type { CommandRunner } from "./subprocess.ts";
  * console.log(backend); // "secret-tool" on Linux under Node
  * ```
  */
-export type KeychainBackend = "security" | "secret-tool" | "credential-manager";
+export type KeychainBackend = "security" | "secret-tool" | "credential-manager" | "bun-secrets";
 
 /**
  * A {@link CredentialStore} in the OS keychain, which can also say whether it can be used right now.
@@ -47,7 +48,7 @@ export interface KeychainStore extends CredentialStore {
   readonly backend: KeychainBackend;
   /**
    * Resolves when the keychain can be used now; rejects with `storage_unavailable` (and the reason) when not. On
-   * macOS and Linux it writes and removes a throwaway entry (a locked keyring only fails on writes); on Windows
+   * macOS, Linux and Bun it writes and removes a throwaway entry (a locked keyring only fails on writes); on Windows
    * it reads one, since Credential Manager is either there for the logon session or not at all.
    */
   probe(): Promise<void>;
@@ -65,14 +66,16 @@ export interface KeychainStore extends CredentialStore {
 export interface KeychainStoreOptions {
   /** Names the keychain entries (your CLI's name). */
   service: string;
-  /** Runs the OS tools (default: `runCommand`). */
+  /** Runs the OS tools (default: `runCommand`); giving one also turns off `Bun.secrets`. */
   runner?: CommandRunner;
   /** A `process.platform` value to use instead of this machine's (`"darwin"`, `"linux"`, `"win32"`). */
   platform?: string;
   /** Per tool run (default 10 000 ms; 30 000 ms for PowerShell, whose start is slow). */
   timeoutMs?: number;
-  /** Environment for the tools on top of this process's. */
+  /** Environment for the tools on top of this process's; giving one also turns off `Bun.secrets`. */
   env?: Record<string, string | undefined>;
+  /** Use `Bun.secrets` when running on Bun (default `true`). */
+  bunSecrets?: boolean;
 }
 
 /**
@@ -94,8 +97,9 @@ export function currentPlatform(): string {
 }
 
 /**
- * The OS keychain store for this machine, picked now: `security` on macOS, Credential Manager on Windows,
- * `secret-tool` on Linux and other Unixes.
+ * The OS keychain store for this machine, picked now: `Bun.secrets` when running on Bun (unless `bunSecrets: false`,
+ * a `runner` or an `env` is given), else `security` on macOS, Credential Manager on Windows, `secret-tool` on Linux
+ * and other Unixes.
  *
  * @param options service name; runner, platform, timeout and environment for tests and special setups
  * @returns the store; nothing runs until it is used
@@ -112,6 +116,8 @@ export function currentPlatform(): string {
  */
 export function keychainStore(options: KeychainStoreOptions): KeychainStore {
   const platform = options.platform ?? currentPlatform();
+  const secrets = options.bunSecrets === false || options.runner || options.env ? undefined : getBunSecrets();
+  if (secrets) return bunSecretsStore({ service: options.service, secrets, platform });
   const common = { service: options.service, runner: options.runner, timeoutMs: options.timeoutMs, env: options.env };
   if (platform === "darwin") return macosKeychainStore(common);
   if (platform === "win32") return windowsKeychainStore(common);

@@ -19,7 +19,7 @@ export {
   SECURITY_PATH,
 } from "./keychain/macos.ts";
 export type { MacosKeychainOptions } from "./keychain/macos.ts";
-export { linuxKeychainStore, SECRET_TOOL_MAX_BYTES } from "./keychain/linux.ts";
+export { BUN_SECRETS_SCHEMA, linuxKeychainStore, SECRET_TOOL_MAX_BYTES } from "./keychain/linux.ts";
 export type { LinuxKeychainOptions } from "./keychain/linux.ts";
 export {
   CREDENTIAL_BLOB_MAX_BYTES,
@@ -32,6 +32,8 @@ export {
   windowsKeychainStore,
 } from "./keychain/windows.ts";
 export type { CredentialRequest, CredentialResult, WindowsKeychainOptions } from "./keychain/windows.ts";
+export { bunSecretsStore, getBunSecrets } from "./keychain/bun_secrets.ts";
+export type { BunSecrets, BunSecretsStoreOptions } from "./keychain/bun_secrets.ts";
 export { CREDENTIALS_FILE, fileStore } from "./storage/file.ts";
 export type { FileStore, FileStoreOptions } from "./storage/file.ts";
 export { memoryStore } from "./storage/memory.ts";

@@ -6,6 +6,10 @@
  * never in its arguments. `secret-tool` 0.20 cuts a secret read from stdin at 8,192 bytes (printing a warning, but
  * exiting 0), so values above 8,000 bytes are split into parts (see `_chunks.ts`).
  *
+ * Items are also tagged with the schema name `Bun.secrets` uses (`xdg:schema` = `com.oven-sh.bun.Secret`): Bun only
+ * finds items of its schema, and a store replaces only an item with exactly the same attributes, so without the tag a
+ * tool run sometimes on Bun and sometimes on Node would keep two items per profile and read either.
+ *
  * @module
  */
 import type { KeychainStore } from "../keychain.ts";
@@ -33,6 +37,18 @@ export interface LinuxKeychainOptions {
   /** Environment for `secret-tool` on top of this process's (e.g. another `DBUS_SESSION_BUS_ADDRESS`). */
   env?: Record<string, string | undefined>;
 }
+
+/**
+ * The schema name `Bun.secrets` gives its items on Linux; ours carry it too (see the module documentation).
+ *
+ * @example Usage
+ * ```ts
+ * import { BUN_SECRETS_SCHEMA } from "@x/cli-auth/adapters";
+ * // secret-tool search xdg:schema com.oven-sh.bun.Secret service my-cli
+ * const args = ["search", "xdg:schema", BUN_SECRETS_SCHEMA, "service", "my-cli"];
+ * ```
+ */
+export const BUN_SECRETS_SCHEMA = "com.oven-sh.bun.Secret";
 
 /**
  * The most UTF-8 bytes one item holds: `secret-tool` 0.20 keeps 8,192 bytes of a secret read from stdin; stay
@@ -130,7 +146,10 @@ export function linuxKeychainStore(options: LinuxKeychainOptions): KeychainStore
     profile: string,
     action: StoreAction = "store",
   ): Promise<void> {
-    const result = await exec(["store", "--label", label, "service", svc, "account", account], value);
+    const result = await exec(
+      ["store", "--label", label, "service", svc, "account", account, "xdg:schema", BUN_SECRETS_SCHEMA],
+      value,
+    );
     // secret-tool 0.20 exits 0 after truncating an over-long secret; never trust a store that complained.
     if (result.error === undefined && result.code === 0 && !/too long/i.test(result.stderr)) return;
     if (result.error === undefined && /too long/i.test(result.stderr)) {

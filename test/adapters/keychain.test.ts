@@ -1,7 +1,8 @@
-// keychainStore() picks its backend when called: the platform's tool.
+// keychainStore() picks its backend when called: Bun.secrets on Bun, else the platform's tool.
 import { describe, expect, it } from "vitest";
 import { currentPlatform, keychainStore } from "../../adapters/keychain.ts";
 import type { CommandRunner } from "../../adapters/subprocess.ts";
+import { runtimeKey } from "../support/runtime.ts";
 
 const commands: string[] = [];
 const runner: CommandRunner = (command) => {
@@ -23,9 +24,17 @@ describe("keychainStore()", () => {
     expect(commands).toEqual(["/usr/bin/security"]);
   });
 
+  it("prefers Bun.secrets on Bun, unless a runner, an env or bunSecrets: false is given", () => {
+    const native = runtimeKey() === "bun" ? "bun-secrets" : "secret-tool";
+    expect(keychainStore({ service: "s", platform: "linux" }).backend).toBe(native);
+    expect(keychainStore({ service: "s", platform: "linux", bunSecrets: false }).backend).toBe("secret-tool");
+    expect(keychainStore({ service: "s", platform: "linux", env: {} }).backend).toBe("secret-tool");
+    expect(keychainStore({ service: "s", platform: "win32", runner }).backend).toBe("credential-manager");
+  });
+
   it("reads the platform when called", () => {
     expect(currentPlatform()).toBe(process.platform);
-    expect(keychainStore({ service: "s" }).backend).toBe("secret-tool");
+    expect(keychainStore({ service: "s", bunSecrets: false }).backend).toBe("secret-tool");
   });
 
   it("rejects an unusable service name with invalid_options", () => {

@@ -110,8 +110,18 @@ describe("linuxKeychainStore() with a real Secret Service", () => {
     }
     const stores = calls.filter((c) => c.args[0] === "store");
     expect(stores.map((c) => c.options?.stdin).join("")).toContain("s3cr3t-refresh-token-");
-    // Parts first, then the profile's own entry (the manifest).
-    expect(stores.at(-1)!.args).toEqual(["store", "--label", `${service} (default)`, "service", service, "account", "default"]);
+    // Parts first, then the profile's own entry (the manifest), tagged with Bun.secrets' schema.
+    expect(stores.at(-1)!.args).toEqual([
+      "store",
+      "--label",
+      `${service} (default)`,
+      "service",
+      service,
+      "account",
+      "default",
+      "xdg:schema",
+      "com.oven-sh.bun.Secret",
+    ]);
     expect(stores.at(-1)!.options?.stdin).toMatch(/^cli-auth:chunked:v1:[0-9a-f]{16}:2:/);
   });
 
