@@ -38,5 +38,7 @@ export { CREDENTIALS_FILE, fileStore } from "./storage/file.ts";
 export type { FileStore, FileStoreOptions } from "./storage/file.ts";
 export { memoryStore } from "./storage/memory.ts";
 export type { MemoryStore } from "./storage/memory.ts";
+export { autoStore } from "./storage/auto.ts";
+export type { AutoStore, AutoStoreOptions } from "./storage/auto.ts";
 export { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, lockFileName, withLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
