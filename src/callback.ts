@@ -112,7 +112,7 @@ function htmlResponse(html: string, status: number, onDelivered?: () => void, ex
 function plain(status: number, text: string, extra: Record<string, string> = {}): Response {
   return new Response(text, {
     status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...extra },
+    headers: { "content-type": "text/plain; charset=utf-8", connection: "close", ...SECURITY_HEADERS, ...extra },
   });
 }
 
