@@ -1,10 +1,10 @@
-// The loopback listener of this runtime under a local attacker: endless request bodies and headers, and every
-// method but GET on the callback path. Real sockets, real listener.
+// The loopback listener of this runtime under a local attacker: slow clients holding connections open, endless
+// request bodies and headers, and every method but GET on the callback path. Real sockets, real listener.
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoopbackServer } from "../../adapters/mod.ts";
 import type { LoopbackServer } from "../../mod.ts";
 import { runtimeKey } from "../support/runtime.ts";
-import { exchange, flood, settledState } from "./net.ts";
+import { dribble, exchange, flood, isListening, settledState } from "./net.ts";
 
 const STATE = "c3RhdGUtb2YtdGhlLWxvZ2luLXVuZGVyLWF0dGFjay0x";
 /** More than any socket buffers hold on loopback (a few MB): a server still reading after this reads without end. */
@@ -33,6 +33,37 @@ const callback = (port: number, code: string) =>
 function rssBytes(): number {
   return process.memoryUsage().rss;
 }
+
+describe("the loopback listener against slow clients", () => {
+  it("completes the real callback while 30 slowloris clients hold connections open, and closes without them", async () => {
+    const server = await listener();
+    const port = server.port;
+    const host = `Host: 127.0.0.1:${port}\r\n`;
+    for (let i = 0; i < 10; i++) {
+      // Headers that never end, one line at a time.
+      const headers = dribble(port, `GET /callback?state=${STATE} HTTP/1.1\r\n${host}`, "X-Slow: 1\r\n", 200);
+      // A whole head, then a body that never ends.
+      const body = dribble(port, `POST /callback HTTP/1.1\r\n${host}Content-Length: 1000000\r\n\r\n`, "a", 200);
+      // Connected, silent.
+      const idle = dribble(port, "", "", 60_000);
+      cleanups.push(headers.stop, body.stop, idle.stop);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = performance.now();
+    const answer = await exchange(port, callback(port, "real"));
+    expect(answer.status).toBe(200);
+    expect(answer.raw).toContain("You are signed in");
+    // waitForCallback() resolves after the listener closed: the attackers' connections must not hold that up.
+    const params = await Promise.race([
+      server.waitForCallback(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the login waited on the slow clients")), 5_000)),
+    ]);
+    const elapsed = performance.now() - sent;
+    expect(params.get("code")).toBe("real");
+    expect(elapsed).toBeLessThan(2_000);
+    expect(await isListening(port)).toBe(false);
+  });
+});
 
 describe("the loopback listener bounds what it reads", () => {
   it("stops reading an endless request body (Content-Length or chunked) and answers without the body", async () => {
