@@ -92,7 +92,14 @@ async function discover(issuer: URL, http: HttpOptions, signal?: AbortSignal): P
     try {
       response = await oauth.discoveryRequest(issuer, { ...requestOptions(http, "discovery", signal), algorithm });
     } catch (error) {
-      throw toCliAuthError(error, "discovery");
+      const mapped = toCliAuthError(error, "discovery");
+      // A body too large to read is refused before the request returns: still a discovery that failed.
+      if (mapped.code !== "invalid_response") throw mapped;
+      throw new CliAuthError("discovery_failed", `Discovery of "${issuer.href}" failed: ${mapped.message}`, {
+        cause: mapped,
+        status: mapped.status,
+        hint: "Check the `issuer` URL, or give `endpoints` by hand",
+      });
     }
     if (response.status === 404 || response.status === 405) {
       await response.body?.cancel().catch(() => {});

@@ -19,6 +19,8 @@ export interface ProviderOptions {
   deviceFlow?: boolean;
   host?: string;
   port?: number;
+  /** The issuer, when something else (a proxy) answers at that address in front of this provider. */
+  issuer?: string;
 }
 
 /** One request the provider saw. */

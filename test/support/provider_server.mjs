@@ -25,6 +25,8 @@ const {
   revocation = true,
   deviceFlow = true,
   issPath = "",
+  // The issuer when it is not this server's own address (a proxy in front of it, as in test/hardening/).
+  issuer: issuerOverride,
 } = options;
 
 const keys = [
@@ -143,7 +145,7 @@ const server = createServer();
 await new Promise((resolve) => server.listen(port, host, resolve));
 const address = server.address();
 const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
-const issuer = `http://${hostPart}:${address.port}${issPath}`;
+const issuer = issuerOverride ?? `http://${hostPart}:${address.port}${issPath}`;
 
 const provider = new Provider(issuer, configuration);
 provider.proxy = false;
