@@ -57,7 +57,8 @@ export function timeoutSignal(timeoutMs: number, signal?: AbortSignal): AbortSig
 
 /**
  * Wraps `fetch` so that a request that never gets an answer throws a {@link CliAuthError} (`network_error`,
- * `timeout`), and a response body is cut off beyond `maxResponseBytes`.
+ * `timeout`), a body that breaks off fails the same way when it is read, and a response body is cut off beyond
+ * `maxResponseBytes` (`invalid_response`).
  *
  * @param http the transport options
  * @param operation what the request is for (named in errors)
@@ -80,7 +81,7 @@ export function guardedFetch(http: HttpOptions, operation: Operation): FetchLike
       if (isAbortError(error) || signal?.aborted) throw signal?.reason ?? error;
       throw networkError(error, operation);
     }
-    return limitBody(response, maxBytes, operation);
+    return limitBody(response, maxBytes, operation, init?.signal ?? undefined);
   };
 }
 
@@ -88,37 +89,59 @@ function describe(operation: Operation): string {
   return operation === "discovery" ? "Discovery of the authorization server" : `The ${operation.replace("_", " ")} request`;
 }
 
-function limitBody(response: Response, maxBytes: number, operation: Operation): Response {
+function limitBody(response: Response, maxBytes: number, operation: Operation, signal?: AbortSignal): Response {
   const declared = Number(response.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    void response.body?.cancel().catch(() => {});
-    throw new CliAuthError(
+  const tooLarge = () =>
+    new CliAuthError(
       "invalid_response",
       `${describe(operation)} failed: the response body is larger than ${maxBytes} bytes`,
       { status: response.status },
     );
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    void response.body?.cancel().catch(() => {});
+    throw tooLarge();
   }
   if (!response.body) return response;
+  const reader = response.body.getReader();
   let seen = 0;
-  const limited = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > maxBytes) {
-          controller.error(
-            new CliAuthError(
-              "invalid_response",
-              `${describe(operation)} failed: the response body is larger than ${maxBytes} bytes`,
-              { status: response.status },
-            ),
-          );
-          return;
-        }
-        controller.enqueue(chunk);
-      },
-    }),
-  );
+  const limited = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        // The answer broke off after its head (connection reset, timeout while reading): that is the transport
+        // failing, not the server sending something invalid, so it gets the same codes as a failed request.
+        controller.error(bodyFailure(error, operation, signal));
+        return;
+      }
+      if (chunk.done) {
+        controller.close();
+        return;
+      }
+      seen += chunk.value.byteLength;
+      if (seen > maxBytes) {
+        controller.error(tooLarge());
+        void reader.cancel().catch(() => {});
+        return;
+      }
+      controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
   return new Response(limited, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+function bodyFailure(error: unknown, operation: Operation, signal?: AbortSignal): unknown {
+  if (isTimeoutError(error) || (signal?.aborted && isTimeoutError(signal.reason))) {
+    return new CliAuthError("timeout", `${describe(operation)} timed out`, {
+      hint: "Check your connection, or raise `timeoutMs` if the server is slow",
+    });
+  }
+  if (isAbortError(error) || signal?.aborted) return signal?.reason ?? error;
+  return networkError(error, operation);
 }
 
 /**

@@ -108,6 +108,7 @@ async function inject(path: string, fault: Fault | "refused", times?: number) {
 describe("login() against a misbehaving provider keeps the stored session", () => {
   const discoveryCases: Case[] = [
     { name: "connection refused", path: DISCOVERY, fault: refused, code: "network_error" },
+    { name: "connection reset mid-body", path: DISCOVERY, fault: { kind: "reset-mid-body" }, code: "network_error" },
     { name: "no answer", path: DISCOVERY, fault: { kind: "no-answer" }, code: "timeout" },
     { name: "a head, then silence", path: DISCOVERY, fault: { kind: "stall-body" }, code: "timeout" },
     { name: "500 with an HTML page", path: DISCOVERY, fault: html(500), code: "discovery_failed", status: 500 },
@@ -125,6 +126,7 @@ describe("login() against a misbehaving provider keeps the stored session", () =
   ];
   const tokenCases: Case[] = [
     { name: "connection refused", path: TOKEN, fault: refused, code: "network_error" },
+    { name: "connection reset mid-body", path: TOKEN, fault: { kind: "reset-mid-body" }, code: "network_error" },
     { name: "no answer", path: TOKEN, fault: { kind: "no-answer" }, code: "timeout" },
     { name: "a head, then silence", path: TOKEN, fault: { kind: "stall-body" }, code: "timeout" },
     { name: "500 with an HTML page", path: TOKEN, fault: html(500), code: "server_error", status: 500 },
@@ -250,11 +252,26 @@ describe("getAccessToken() refreshing against a misbehaving provider keeps the s
     expect(faulty.seen.filter((r) => r.path === TOKEN)).toEqual([]);
     expect(store.values.get("default")).toBe(seeded);
   });
+
+  it("a reset after the provider rotated the refresh token: the retry meets reuse detection, session_expired", async () => {
+    // The provider spent the refresh token on an answer that never arrived; presenting it again (the retry, or the
+    // next process) is refused and revokes the grant. Nothing can keep this session: the library says so once
+    // (session_expired with the login hint) and clears it, instead of keeping a dead refresh token around.
+    const store = await freshStore();
+    const auth = await primed(store);
+    await inject(TOKEN, { kind: "reset-mid-body" }, 1);
+    const { error } = await failure(auth.getAccessToken({ forceRefresh: true }));
+    expect(error.code).toBe("session_expired");
+    expect(error.hint).toMatch(/login/);
+    expect(faulty.seen.filter((r) => r.path === TOKEN)).toHaveLength(2);
+    expect(store.values.has("default")).toBe(false);
+  });
 });
 
 describe("whoami() against a misbehaving userinfo endpoint keeps the stored session", () => {
   const cases: Case[] = [
     { name: "connection refused", path: USERINFO, fault: refused, code: "network_error" },
+    { name: "connection reset mid-body", path: USERINFO, fault: { kind: "reset-mid-body" }, code: "network_error" },
     { name: "no answer", path: USERINFO, fault: { kind: "no-answer" }, code: "timeout" },
     { name: "503 with an HTML page", path: USERINFO, fault: html(503), code: "server_error", status: 503 },
     { name: "200 with invalid JSON", path: USERINFO, fault: garbage, code: "invalid_response" },
