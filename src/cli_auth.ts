@@ -600,10 +600,11 @@ export class CliAuth {
     return await platform.withLock(`${this.#options.service}.${this.#profile}.refresh`, async () => {
       const current = await this.readSession();
       if (!current) throw this.#notLoggedIn();
+      // Another process (or instance) refreshed while we waited for the lock: its token is as new as any we could
+      // get, so use it while it is still valid at all, rather than spend the rotated refresh token again.
       const someoneElseRefreshed = current.tokens.accessToken !== seen.tokens.accessToken;
-      if ((someoneElseRefreshed || !options.forceRefresh) && isFresh(current.tokens, this.#now(), this.#skew())) {
-        return current;
-      }
+      if (someoneElseRefreshed && isFresh(current.tokens, this.#now(), 0)) return current;
+      if (!options.forceRefresh && isFresh(current.tokens, this.#now(), this.#skew())) return current;
       if (!current.tokens.refreshToken) {
         await this.#clear();
         throw new CliAuthError("session_expired", "The login has expired and cannot be renewed", {
