@@ -822,7 +822,9 @@ export class CliAuth {
       throw toCliAuthError(error, "resource");
     }
     const record = body as Record<string, unknown> | null;
-    const sub = typeof record?.sub === "string" ? record.sub : typeof record?.subject === "string" ? record.subject : undefined;
+    // `sub` (OpenID Connect), `subject` (this library's identityHandler), or `id` (GitHub's /user and many APIs).
+    const rawId = record?.sub ?? record?.subject ?? record?.id;
+    const sub = typeof rawId === "string" ? rawId : typeof rawId === "number" ? String(rawId) : undefined;
     if (!record || !sub) throw new CliAuthError("invalid_response", "The identity endpoint's answer names no subject");
     const claims = typeof record.claims === "object" && record.claims !== null ? record.claims as Record<string, unknown> : {};
     return userFromClaims({ ...claims, ...record, sub });
