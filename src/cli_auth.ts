@@ -132,6 +132,7 @@ export interface LogoutResult {
  * ```
  */
 export interface ResolvedToken {
+  /** The token to send: the argument or environment variable (trimmed), or a valid access token of the login. */
   token: string;
   /** `"arg"` (`--token`), `"env"` (`tokenEnvVar`) or `"oauth"` (the stored login). */
   source: "arg" | "env" | "oauth";
@@ -200,6 +201,7 @@ export interface LoginOptions {
  * ```
  */
 export interface LoginResult {
+  /** The tokens of the new session, as stored. */
   tokens: TokenSet;
   /** From the ID token's claims, else userinfo. */
   user?: User;
@@ -217,11 +219,15 @@ export interface LoginResult {
  * ```
  */
 export interface AuthStatus {
+  /** Whether a session is stored for the profile (its access token may have expired). */
   loggedIn: boolean;
+  /** The profile asked about (the instance's `profile`, default `"default"`). */
   profile: string;
+  /** Where the session lives: `"keychain"`, `"file"`, `"memory"` or `"custom"` (a store you passed). */
   storage: StorageKind;
   /** When the access token expires, epoch ms. */
   expiresAt?: number;
+  /** The scopes granted at the last login or refresh, when the server said. */
   scopes?: string[];
   /** Identity at login time. */
   user?: User;

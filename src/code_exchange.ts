@@ -22,6 +22,7 @@ import { type TokenSet, toTokenSet } from "./token_set.ts";
  * ```
  */
 export interface GrantResult {
+  /** The tokens the token endpoint issued, in the library's shape. */
   tokens: TokenSet;
   /** Validated ID token claims (`sub`, `email`, …), when the server sent an ID token. */
   claims?: oauth.IDToken;

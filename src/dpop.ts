@@ -18,7 +18,9 @@ import * as oauth from "oauth4webapi";
  * ```
  */
 export interface StoredDpopKey {
+  /** The ES256 private key as a JWK (holds `d`): secret, kept only inside the stored session. */
   privateJwk: JsonWebKey;
+  /** The ES256 public key as a JWK, the one DPoP proofs carry in their header. */
   publicJwk: JsonWebKey;
 }
 

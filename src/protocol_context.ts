@@ -38,9 +38,13 @@ export interface ClientOptions {
  * ```
  */
 export interface ProtocolContext {
+  /** The authorization server's metadata, from discovery or the endpoints given by hand. */
   readonly as: AuthorizationServer;
+  /** The client as oauth4webapi sends it (`client_id`, and `token_endpoint_auth_method: "none"` for a public one). */
   readonly client: oauth.Client;
+  /** How the client authenticates at the token endpoint: `none`, HTTP Basic or the secret in the body. */
   readonly clientAuth: oauth.ClientAuth;
+  /** Transport options for every request (`fetch`, `timeoutMs`, `allowInsecureRequests`). */
   readonly http: HttpOptions;
   /** RFC 8707 resource indicators sent on authorization and token requests. */
   readonly resource: readonly string[];
