@@ -20,6 +20,7 @@ import { type AuthorizationServer, resolveAuthorizationServer, type ServerEndpoi
 import { CliAuthError, isCliAuthError, toCliAuthError } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions, timeoutSignal } from "./http.ts";
 import { createLoginSignal } from "./login_signal.ts";
+import type { DPoPHandle } from "./oauth_types.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 import { createProtocolContext, type ProtocolContext } from "./protocol_context.ts";
 import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session.ts";
@@ -259,6 +260,8 @@ export class CliAuth {
   readonly #now: () => number;
 
   /**
+   * Checks the options and prepares the instance; nothing is read, stored or requested until a method is called.
+   *
    * @param options issuer, client, service and the rest of {@link CliAuthOptions}
    * @param defaultPlatform where the platform comes from when `options.platform` is not set
    * @throws {CliAuthError} `invalid_options`
@@ -360,7 +363,7 @@ export class CliAuth {
    */
   protected async context(
     signal?: AbortSignal,
-    using: { session?: Session; clientId?: string; dpop?: oauth.DPoPHandle } = {},
+    using: { session?: Session; clientId?: string; dpop?: DPoPHandle } = {},
   ): Promise<ProtocolContext> {
     const as = await this.authorizationServer(signal);
     const clientId = using.session?.clientId ?? using.clientId ?? this.#options.clientId;
