@@ -27,6 +27,7 @@ export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_VERIFIER_TIMEO
 export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
 export type { TokenType, VerifiedToken } from "./verified_token.ts";
 export { identityHandler } from "./identity_handler.ts";
+export { unauthorizedResponse } from "./unauthorized_response.ts";
 export type { IdentityHandlerOptions } from "./identity_handler.ts";
 export { bearerChallenge, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
 export type { ChallengeOptions } from "./challenge.ts";

@@ -5,14 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as oauth from "oauth4webapi";
 import type { TokenSet } from "../../mod.ts";
 import {
+  bearerChallenge,
   CliAuthError,
   createDpopReplayCache,
   createVerifier,
+  identityHandler,
   jwkThumbprint,
+  unauthorizedResponse,
   type Verifier,
   type VerifierOptions,
+  wwwAuthenticate,
 } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
+import { runtimeKey } from "../support/runtime.ts";
+import { serve, type Served } from "./support/serve.ts";
 import { dpopKeyPair, dpopRequest, makeProof, publicJwk } from "./support/dpop.ts";
 import { encodeJson } from "./support/key_server.ts";
 import { http, issueTokens } from "./support/tokens.ts";
@@ -382,5 +388,145 @@ describe("jwkThumbprint()", () => {
   it("throws a TypeError for a key it cannot fingerprint", async () => {
     await expect(jwkThumbprint({ kty: "oct", k: "c2VjcmV0" })).rejects.toThrow(TypeError);
     await expect(jwkThumbprint({ kty: "EC", crv: "P-256", x: "abc" })).rejects.toThrow(TypeError);
+  });
+});
+
+describe("wwwAuthenticate() and unauthorizedResponse() for verifier failures", () => {
+  const ALGS = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519";
+  const resourceMetadata = "https://api.example.test/.well-known/oauth-protected-resource";
+
+  /** The challenges a client parses from the response (oauth4webapi, as the CLI does). */
+  async function parsed(response: Response): Promise<oauth.WWWAuthenticateChallenge[]> {
+    try {
+      await oauth.protectedResourceRequest("t", "GET", new URL(ME), new Headers(), null, {
+        [oauth.customFetch]: () => Promise.resolve(response),
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
+      return (error as oauth.WWWAuthenticateChallengeError).cause;
+    }
+    throw new Error("expected a challenge");
+  }
+
+  const failure = (v: Verifier, request: Request, scopes?: string[]) => rejection(v.verifyRequest(request, { scopes }));
+
+  it("offers Bearer and DPoP (with algs) without error to a request without credentials (RFC 9449 §7.2)", async () => {
+    const error = await failure(verifier(), new Request(ME));
+    expect(wwwAuthenticate(error)).toBe(`Bearer, DPoP algs="${ALGS}"`);
+    const response = unauthorizedResponse(error, { realm: "api", resourceMetadata });
+    expect(response.status).toBe(401);
+    const challenges = await parsed(response);
+    expect(challenges.map((c) => c.scheme)).toEqual(["bearer", "dpop"]);
+    for (const challenge of challenges) {
+      expect(challenge.parameters.error).toBeUndefined();
+      expect(challenge.parameters.realm).toBe("api");
+      expect(challenge.parameters.resource_metadata).toBe(resourceMetadata);
+    }
+    expect(challenges[1]!.parameters.algs).toBe(ALGS);
+  });
+
+  it("puts the error on the Bearer challenge for a Bearer request", async () => {
+    const error = await failure(verifier(), new Request(ME, { headers: { authorization: `Bearer ${bound.accessToken}` } }));
+    const [bearer, dpop] = await parsed(unauthorizedResponse(error));
+    expect(bearer!.parameters.error).toBe("invalid_token");
+    expect(bearer!.parameters.error_description).toMatch(/bound to a key/);
+    expect(dpop!.parameters).toEqual({ algs: ALGS });
+  });
+
+  it("puts the error on the DPoP challenge for a DPoP request (RFC 9449 §7.1)", async () => {
+    const error = await failure(verifier(), dpopRequest(ME, bound.accessToken, await proof({ htm: "POST" })));
+    expect(wwwAuthenticate(error)).toMatch(/^Bearer, DPoP error="invalid_dpop_proof", error_description="[^"]+", algs="/);
+    const response = unauthorizedResponse(error);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.clone().json()).toEqual({ error: "invalid_dpop_proof", error_description: error.errorDescription });
+    const [bearer, dpop] = await parsed(response);
+    expect(bearer!.parameters).toEqual({});
+    expect(dpop!.parameters.error).toBe("invalid_dpop_proof");
+    expect(dpop!.parameters.algs).toBe(ALGS);
+    // bearerChallenge() alone does not pin a DPoP failure on the Bearer scheme.
+    expect(bearerChallenge(error)).toBe("Bearer");
+  });
+
+  it("answers insufficient_scope on the DPoP challenge with 403", async () => {
+    const error = await failure(verifier(), dpopRequest(ME, bound.accessToken, await proof()), ["api:admin"]);
+    const response = unauthorizedResponse(error);
+    expect(response.status).toBe(403);
+    const [, dpop] = await parsed(response);
+    expect(dpop!.parameters.error).toBe("insufficient_scope");
+    expect(dpop!.parameters.scope).toBe("api:admin");
+  });
+
+  it("offers only DPoP with dpop.required, and only Bearer with dpop: false", async () => {
+    const required = verifier({ dpop: { required: true, algorithms: ["ES256"] } });
+    const plainBearer = new Request(ME, { headers: { authorization: `Bearer ${plain.accessToken}` } });
+    expect(wwwAuthenticate(await failure(required, new Request(ME)))).toBe('DPoP algs="ES256"');
+    expect(wwwAuthenticate(await failure(required, plainBearer))).toBe('DPoP algs="ES256"');
+    const off = verifier({ dpop: false });
+    expect(wwwAuthenticate(await failure(off, new Request(ME)))).toBe("Bearer");
+    expect(wwwAuthenticate(await failure(off, dpopRequest(ME, bound.accessToken, await proof())))).toBe("Bearer");
+  });
+
+  it("answers 503 when the issuer cannot be asked and 500 for anything else", async () => {
+    const down = () => Promise.reject(new TypeError("fetch failed"));
+    const unreachable = verifier({ http: { ...http, fetch: down } });
+    const error = await failure(unreachable, dpopRequest(ME, bound.accessToken, await proof()));
+    expect(error.code).toBe("network_error");
+    const response = unauthorizedResponse(error);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("www-authenticate")).toBeNull();
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(unauthorizedResponse(new Error("boom")).status).toBe(500);
+    expect(unauthorizedResponse(new CliAuthError("invalid_options", "bad")).status).toBe(500);
+  });
+});
+
+describe(`identityHandler() with DPoP on a real ${runtimeKey()} server on loopback`, () => {
+  let served: Served;
+  let requests = 0;
+  beforeAll(async () => {
+    const handler = identityHandler(verifier(), { realm: "api" });
+    served = await serve((request) => (requests++, handler(request)));
+  });
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it("answers 200 to oauth4webapi's protectedResourceRequest() with the DPoP handle", async () => {
+    const response = await oauth.protectedResourceRequest(bound.accessToken, "GET", new URL(`${served.url}/me`), new Headers(), null, {
+      DPoP: oauth.DPoP({}, keyPair),
+      [oauth.allowInsecureRequests]: true,
+    });
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.subject).toBe("alice");
+    expect(body.claims.cnf).toEqual({ jkt });
+  });
+
+  it("refuses the same token sent as Bearer, with an invalid_token challenge", async () => {
+    const error = await oauth.protectedResourceRequest(bound.accessToken, "GET", new URL(`${served.url}/me`), new Headers(), null, {
+      [oauth.allowInsecureRequests]: true,
+    }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
+    const bearer = (error as oauth.WWWAuthenticateChallengeError).cause.find((c) => c.scheme === "bearer");
+    expect(bearer?.parameters.error).toBe("invalid_token");
+  });
+
+  it("refuses a captured request sent again (replayed proof)", async () => {
+    let captured: { url: string; init: RequestInit } | undefined;
+    await oauth.protectedResourceRequest(bound.accessToken, "GET", new URL(`${served.url}/me`), new Headers(), null, {
+      DPoP: oauth.DPoP({}, keyPair),
+      [oauth.allowInsecureRequests]: true,
+      [oauth.customFetch]: (url, init) => {
+        captured = { url, init: init as RequestInit };
+        return fetch(url, init as RequestInit);
+      },
+    });
+    requests = 0;
+    const again = await fetch(captured!.url, captured!.init);
+    expect(requests).toBe(1);
+    expect(again.status).toBe(401);
+    expect(again.headers.get("www-authenticate")).toMatch(/DPoP realm="api", error="invalid_dpop_proof"/);
+    expect((await again.json()).error_description).toMatch(/used before/);
   });
 });

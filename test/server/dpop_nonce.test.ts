@@ -1,16 +1,21 @@
 // Resource-server DPoP nonces (RFC 9449 §9) with tokens from a provider that demands nonces itself (features.dPoP
 // with nonces): the token request is retried once with the provider's nonce, and the API hands out its own.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as oauth from "oauth4webapi";
 import type { TokenSet } from "../../mod.ts";
+import { retryOnDpopNonce } from "../../src/dpop.ts";
 import {
   CliAuthError,
   createDpopNonceSource,
   createVerifier,
   dpopNonceOf,
   type DpopNonceSource,
+  identityHandler,
   type Verifier,
 } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
+import { runtimeKey } from "../support/runtime.ts";
+import { serve, type Served } from "./support/serve.ts";
 import { dpopKeyPair, dpopRequest, makeProof } from "./support/dpop.ts";
 import { http, issueTokens } from "./support/tokens.ts";
 
@@ -135,5 +140,58 @@ describe("createDpopNonceSource()", () => {
     for (const options of [{ secret: new Uint8Array(16) }, { lifetimeMs: 10 }, { lifetimeMs: Number.NaN }]) {
       expect(() => createDpopNonceSource(options)).toThrow(expect.objectContaining({ code: "invalid_options" }));
     }
+  });
+});
+
+describe(`identityHandler() demanding DPoP nonces on a real ${runtimeKey()} server on loopback`, () => {
+  let served: Served;
+  const seen: { status: number; nonce: string | null; challenge: string | null }[] = [];
+  beforeAll(async () => {
+    const verifier = createVerifier({ issuer: provider.issuer, audience: API, http, dpop: { nonce: createDpopNonceSource() } });
+    const handler = identityHandler(verifier);
+    served = await serve(async (request) => {
+      const response = await handler(request);
+      seen.push({
+        status: response.status,
+        nonce: response.headers.get("dpop-nonce"),
+        challenge: response.headers.get("www-authenticate"),
+      });
+      return response;
+    });
+  });
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it("answers use_dpop_nonce with DPoP-Nonce, and oauth4webapi's handle succeeds on the one retry", async () => {
+    const dpop = oauth.DPoP({}, keyPair);
+    const call = () =>
+      oauth.protectedResourceRequest(tokens.accessToken, "GET", new URL(`${served.url}/me`), new Headers(), null, {
+        DPoP: dpop,
+        [oauth.allowInsecureRequests]: true,
+      });
+    // The first attempt alone: the challenge is what isDPoPNonceError() recognises.
+    const first = await call().then(() => undefined, (error: unknown) => error);
+    expect(oauth.isDPoPNonceError(first)).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.status).toBe(401);
+    expect(seen[0]!.challenge).toMatch(/DPoP error="use_dpop_nonce"/);
+    expect(seen[0]!.nonce).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+
+    // The library's client-side retry: with the nonce remembered, the next call needs no retry at all.
+    seen.length = 0;
+    const response = await retryOnDpopNonce(dpop, call);
+    expect((await response.json()).subject).toBe("alice");
+    expect(seen.map((s) => s.status)).toEqual([200]);
+
+    const fresh = oauth.DPoP({}, keyPair);
+    seen.length = 0;
+    const retried = await retryOnDpopNonce(fresh, () =>
+      oauth.protectedResourceRequest(tokens.accessToken, "GET", new URL(`${served.url}/me`), new Headers(), null, {
+        DPoP: fresh,
+        [oauth.allowInsecureRequests]: true,
+      }));
+    expect(retried.status).toBe(200);
+    expect(seen.map((s) => s.status)).toEqual([401, 200]);
   });
 });
