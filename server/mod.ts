@@ -6,7 +6,9 @@
  *   introspection (RFC 7662), and personal access tokens by the hash you stored; DPoP-bound tokens (RFC 9449) with
  *   their proofs, replays refused, server nonces when you want them.
  * - {@link identityHandler}: a `GET /me` route answering `{ subject, type, scopes, claims }`, for the CLI's
- *   `identityEndpoint`.
+ *   `identityEndpoint`; {@link unauthorizedResponse} answers a failed verification the same way on any route.
+ * - {@link resourceMetadataHandler}: the RFC 9728 `/.well-known/oauth-protected-resource` document, so that a CLI
+ *   that knows only the API's URL finds where to sign in ({@link resourceMetadataUrl} for the 401 challenges).
  * - {@link createPersonalAccessToken}: `<prefix>_<random><checksum>` tokens for CI, stored only as a SHA-256 hash.
  *
  * @example Usage
@@ -28,6 +30,8 @@ export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
 export type { TokenType, VerifiedToken } from "./verified_token.ts";
 export { identityHandler } from "./identity_handler.ts";
 export { unauthorizedResponse } from "./unauthorized_response.ts";
+export { resourceMetadataHandler, resourceMetadataUrl } from "./resource_metadata.ts";
+export type { ResourceMetadataOptions } from "./resource_metadata.ts";
 export type { IdentityHandlerOptions } from "./identity_handler.ts";
 export { bearerChallenge, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
 export type { ChallengeOptions } from "./challenge.ts";

@@ -30,9 +30,9 @@ const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discov
  *
  * @example Any route of a Fetch-API server
  * ```ts
- * import { createVerifier, unauthorizedResponse } from "@x/cli-auth/server";
+ * import { createVerifier, resourceMetadataUrl, unauthorizedResponse } from "@x/cli-auth/server";
  * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com/" });
- * const resourceMetadata = "https://api.example.com/.well-known/oauth-protected-resource";
+ * const resourceMetadata = resourceMetadataUrl("https://api.example.com/");
  *
  * export async function listProjects(request: Request): Promise<Response> {
  *   try {
