@@ -20,7 +20,15 @@ import { startProvider, type TestProvider } from "../support/provider.ts";
 import { runtimeKey } from "../support/runtime.ts";
 import { serve, type Served } from "./support/serve.ts";
 import { dpopKeyPair, dpopRequest, makeProof, publicJwk } from "./support/dpop.ts";
-import { encodeJson } from "./support/key_server.ts";
+import {
+  claims as keyServerClaims,
+  encodeJson,
+  generateTestKey,
+  type KeyServer,
+  signJwt,
+  startKeyServer,
+  type TestKey,
+} from "./support/key_server.ts";
 import { http, issueTokens } from "./support/tokens.ts";
 
 const API = "https://api.example.test/";
@@ -227,9 +235,8 @@ describe("createVerifier() with a DPoP proof", () => {
       ["no typ", await proof({}, { typ: undefined }), /dpop\+jwt/],
       ["typ JWT", await proof({}, { typ: "JWT" }), /dpop\+jwt/],
       ["typ at+jwt", await proof({}, { typ: "at+jwt" }), /dpop\+jwt/],
-      ["alg none", `${encodeJson({ ...header, alg: "none" })}.${p}.`, /algorithm/],
-      ["alg HS256", await proof({}, { alg: "HS256" }), /algorithm/],
-      ["alg not allowed here", await proof({}, { alg: "ES384" }), /algorithm/],
+      ["alg none", `${encodeJson({ ...header, alg: "none" })}.${p}.`, /signing algorithm is not accepted/],
+      ["alg HS256", await proof({}, { alg: "HS256" }), /signing algorithm is not accepted/],
       ["crit", await proof({}, { crit: ["htm"] }), /critical/],
       ["no jwk", await proof({}, { jwk: undefined }), /no public key/],
       ["jwk a string", await proof({}, { jwk: "key" }), /no public key/],
@@ -250,6 +257,13 @@ describe("createVerifier() with a DPoP proof", () => {
       expect(failure.error, name).toBe("invalid_dpop_proof");
       expect(failure.errorDescription, name).toMatch(description);
     }
+  });
+
+  it("refuses a proof whose algorithm dpop.algorithms does not list", async () => {
+    const rsaOnly = verifier({ dpop: { algorithms: ["RS256", "PS256"] } });
+    await refused(rsaOnly.verifyRequest(dpopRequest(ME, bound.accessToken, await proof())), "invalid_dpop_proof", /signing algorithm is not accepted/);
+    const esToo = verifier({ dpop: { algorithms: ["RS256", "ES256"] } });
+    expect((await esToo.verifyRequest(dpopRequest(ME, bound.accessToken, await proof()))).subject).toBe("alice");
   });
 
   it("refuses a token that is not DPoP-bound presented with the DPoP scheme, and takes it as a Bearer token", async () => {
@@ -528,5 +542,61 @@ describe(`identityHandler() with DPoP on a real ${runtimeKey()} server on loopba
     expect(again.status).toBe(401);
     expect(again.headers.get("www-authenticate")).toMatch(/DPoP realm="api", error="invalid_dpop_proof"/);
     expect((await again.json()).error_description).toMatch(/used before/);
+  });
+});
+
+describe("createVerifier() with proofs signed by RSA and Ed25519 keys (tokens from a stand-in issuer)", () => {
+  let issuer: KeyServer;
+  let signingKey: TestKey;
+  beforeAll(async () => {
+    signingKey = await generateTestKey("ES256", "issuer-key");
+    issuer = await startKeyServer([signingKey]);
+  });
+  afterAll(async () => {
+    await issuer?.close();
+  });
+
+  /** An access token of the stand-in issuer bound to `jwk`. */
+  const tokenFor = async (jwk: JsonWebKey) =>
+    signJwt(signingKey, keyServerClaims(issuer.issuer, API, { cnf: { jkt: await jwkThumbprint(jwk) } }));
+  const standIn = () => createVerifier({ issuer: issuer.issuer, audience: API, http });
+
+  it("accepts EdDSA, PS256 and RS256 proofs, and one RSA key under both RSA algorithms", async () => {
+    const ed = await generateTestKey("EdDSA", "ed");
+    const pss = await generateTestKey("PS256", "pss");
+    // The same RSA key material, imported for RSASSA-PKCS1-v1_5 as well.
+    const privateJwk = await crypto.subtle.exportKey("jwk", pss.privateKey);
+    const rsassa = await crypto.subtle.importKey(
+      "jwk",
+      { ...privateJwk, alg: undefined, key_ops: ["sign"] },
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const v = standIn();
+    const edToken = await tokenFor(ed.publicJwk);
+    const edSigner = { alg: "EdDSA", sign: ed.sign, privateKey: ed.privateKey, jwk: { ...ed.publicJwk, kid: undefined } };
+    const edResult = await v.verifyRequest(dpopRequest(ME, edToken, await makeProof(edSigner, { htu: ME, token: edToken })));
+    expect(edResult.confirmation?.jkt).toBe(await jwkThumbprint(ed.publicJwk));
+
+    const { kty, n, e } = pss.publicJwk;
+    const rsaToken = await tokenFor({ kty, n, e });
+    const ps256 = { alg: "PS256", sign: pss.sign, privateKey: pss.privateKey, jwk: { kty, n, e } };
+    const rs256 = { alg: "RS256", sign: { name: "RSASSA-PKCS1-v1_5" }, privateKey: rsassa, jwk: { kty, n, e } };
+    for (const signer of [ps256, rs256, ps256]) {
+      const result = await v.verifyRequest(dpopRequest(ME, rsaToken, await makeProof(signer, { htu: ME, token: rsaToken })));
+      expect(result.confirmation?.jkt, signer.alg).toBe(await jwkThumbprint({ kty, n, e }));
+    }
+    // A PS256 signature presented as RS256 is refused.
+    const mislabelled = await makeProof(ps256, { htu: ME, token: rsaToken }, { alg: "RS256" });
+    await refused(v.verifyRequest(dpopRequest(ME, rsaToken, mislabelled)), "invalid_dpop_proof", /signature/);
+  });
+
+  it("refuses a proof key of 1024-bit RSA", async () => {
+    const short = await generateTestKey("RS256-1024", "short");
+    const { kty, n, e } = short.publicJwk;
+    const token = await tokenFor({ kty, n, e });
+    const proofOf = await makeProof({ alg: "RS256", sign: short.sign, privateKey: short.privateKey, jwk: { kty, n, e } }, { htu: ME, token });
+    await refused(standIn().verifyRequest(dpopRequest(ME, token, proofOf)), "invalid_dpop_proof", /too short/);
   });
 });

@@ -32,15 +32,26 @@ export interface ProofClaims {
   [claim: string]: unknown;
 }
 
+/** Whoever signs a proof: an algorithm, its Web Crypto parameters, the private key and the public JWK. */
+export interface ProofSigner {
+  alg: string;
+  sign: Algorithm;
+  privateKey: CryptoKey;
+  jwk: JsonWebKey;
+}
+
 /**
- * A DPoP proof signed with `keyPair` (ES256): `typ` `dpop+jwt`, the public `jwk`, a fresh `jti`, `iat` now. Claims
- * set to `undefined` are left out; `header` overrides header parameters (also to `undefined`).
+ * A DPoP proof signed with `keyPair` (ES256) or another signer: `typ` `dpop+jwt`, the public `jwk`, a fresh `jti`,
+ * `iat` now. Claims set to `undefined` are left out; `header` overrides header parameters (also to `undefined`).
  */
 export async function makeProof(
-  keyPair: CryptoKeyPair,
+  key: CryptoKeyPair | ProofSigner,
   claims: ProofClaims,
   header: Record<string, unknown> = {},
 ): Promise<string> {
+  const signer: ProofSigner = "alg" in key
+    ? key
+    : { alg: "ES256", sign: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams, privateKey: key.privateKey, jwk: await publicJwk(key) };
   const { token, ...rest } = claims;
   const payload = {
     jti: crypto.randomUUID(),
@@ -49,13 +60,9 @@ export async function makeProof(
     ...(token === undefined ? {} : { ath: await ath(token) }),
     ...rest,
   };
-  const protectedHeader = { typ: "dpop+jwt", alg: "ES256", jwk: await publicJwk(keyPair), ...header };
+  const protectedHeader = { typ: "dpop+jwt", alg: signer.alg, jwk: signer.jwk, ...header };
   const signingInput = `${encodeJson(protectedHeader)}.${encodeJson(payload)}`;
-  const signature = await crypto.subtle.sign(
-    { name: "ECDSA", hash: "SHA-256" },
-    keyPair.privateKey,
-    new TextEncoder().encode(signingInput),
-  );
+  const signature = await crypto.subtle.sign(signer.sign, signer.privateKey, new TextEncoder().encode(signingInput));
   return `${signingInput}.${b64u(new Uint8Array(signature))}`;
 }
 
