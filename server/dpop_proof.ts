@@ -81,8 +81,12 @@ export class ProofKeyCache {
     if (key) {
       this.#keys.delete(id);
     } else {
-      key = importPublicJwk(jwk, alg, PROOF);
-      key.catch(() => this.#keys.delete(id));
+      const imported = importPublicJwk(jwk, alg, PROOF);
+      // A key that cannot be imported is not remembered: the next proof with it is refused the same way.
+      imported.catch(() => {
+        if (this.#keys.get(id) === imported) this.#keys.delete(id);
+      });
+      key = imported;
       if (this.#keys.size >= KEY_CACHE_ENTRIES) this.#keys.delete(this.#keys.keys().next().value!);
     }
     this.#keys.set(id, key);
