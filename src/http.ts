@@ -167,7 +167,7 @@ function bodyFailure(error: unknown, operation: Operation, signal?: AbortSignal)
 
 /**
  * oauth4webapi request options for one call: per-request timeout (also covering the body read), caller signal,
- * custom fetch with network errors mapped, and `allowInsecureRequests`.
+ * custom fetch with network errors mapped and echoed secrets removed from error answers, and `allowInsecureRequests`.
  *
  * @param http the transport options
  * @param operation what the request is for
@@ -179,8 +179,51 @@ export function requestOptions(http: HttpOptions, operation: Operation, signal?:
   const fetchImpl = guardedFetch(http, operation);
   const options: RequestOptions = {
     signal: () => timeoutSignal(timeoutMs, signal),
-    [oauth.customFetch]: (url, init) => fetchImpl(url, init as RequestInit),
+    [oauth.customFetch]: async (url, init) => withoutEchoedSecrets(await fetchImpl(url, init as RequestInit), init as RequestInit),
   };
   if (http.allowInsecureRequests) options[oauth.allowInsecureRequests] = true;
   return options;
+}
+
+/** Request parameters whose values are secrets (RFC 6749, 7009, 7636, 8628). */
+const SECRET_PARAMETERS = ["code", "code_verifier", "refresh_token", "client_secret", "token", "device_code", "client_assertion"];
+
+/** The secret values a request carries: its secret form parameters and its Authorization credentials. */
+function requestSecrets(init: RequestInit | undefined): string[] {
+  const secrets: string[] = [];
+  const body = init?.body;
+  const params = body instanceof URLSearchParams ? body : typeof body === "string" ? new URLSearchParams(body) : undefined;
+  for (const name of SECRET_PARAMETERS) secrets.push(...(params?.getAll(name) ?? []));
+  const [scheme = "", credentials = ""] = (new Headers(init?.headers).get("authorization") ?? "").split(" ");
+  if (credentials) secrets.push(credentials);
+  if (/^basic$/i.test(scheme) && credentials) {
+    try {
+      const decoded = atob(credentials);
+      const secret = decoded.slice(decoded.indexOf(":") + 1);
+      secrets.push(secret, decodeURIComponent(secret));
+    } catch {
+      // Not base64: the credentials string itself is already listed.
+    }
+  }
+  // Every form a server may quote a value in: as sent, URL-encoded, form-encoded.
+  const forms = secrets.flatMap((value) => [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, "+")]);
+  return [...new Set(forms)].filter((value) => value.length >= 8).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * An error answer with every secret of the request removed from its body and its WWW-Authenticate header. Some
+ * servers quote the request in `error_description` ("invalid refresh token abc…"), and that text becomes the
+ * error's message: without this, a server's echo would carry a refresh token, code or client secret into logs.
+ */
+async function withoutEchoedSecrets(response: Response, init: RequestInit | undefined): Promise<Response> {
+  if (response.status < 400) return response;
+  const secrets = requestSecrets(init);
+  if (secrets.length === 0) return response;
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, "[redacted]"), text);
+  const headers = new Headers(response.headers);
+  const challenge = headers.get("www-authenticate");
+  if (challenge !== null) headers.set("www-authenticate", scrub(challenge));
+  headers.delete("content-length");
+  const text = await response.text();
+  return new Response(scrub(text), { status: response.status, statusText: response.statusText, headers });
 }

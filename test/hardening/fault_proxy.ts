@@ -20,7 +20,12 @@ export type Fault =
   /** Answers 200 with `bytes` of JSON-looking filler, with or without Content-Length. */
   | { kind: "huge"; bytes: number; declareLength: boolean }
   /** Forwards, then replaces the provider's JSON body with `edit(json)`. */
-  | { kind: "edit-json"; edit: (json: Record<string, unknown>) => unknown };
+  | { kind: "edit-json"; edit: (json: Record<string, unknown>) => unknown }
+  /**
+   * A server that repeats what it was sent: answers `status` with an OAuth error whose description (and, with
+   * `challenge`, a WWW-Authenticate header) quotes the request's body and Authorization header.
+   */
+  | { kind: "reflect"; status: number; error: string; challenge?: boolean };
 
 export interface Rule {
   /** Matches the request path exactly (no query). */
@@ -38,6 +43,10 @@ export interface ProxiedRequest {
   fault: Fault["kind"];
   /** The request body as sent by the client (form-encoded token requests: code, verifier, refresh token, secret). */
   body: string;
+  /** The Authorization header, if any (Basic client credentials, Bearer or DPoP tokens). */
+  authorization?: string;
+  /** What the client received, when the provider's answer was passed on (tokens of a successful grant). */
+  responseBody?: string;
   /** When the request arrived, and when the client's connection went away (for no-answer), in performance.now() ms. */
   receivedAt: number;
   clientClosedAt?: number;
@@ -108,6 +117,7 @@ export async function startFaultyProvider(options: ProviderOptions = {}): Promis
       path,
       fault: fault.kind,
       body: body.toString("utf8"),
+      authorization: req.headers.authorization,
       receivedAt: performance.now(),
     };
     if (!path.startsWith("/__test/")) seen.push(entry);
@@ -125,6 +135,16 @@ export async function startFaultyProvider(options: ProviderOptions = {}): Promis
         res.writeHead(fault.status, { "content-type": fault.contentType ?? "text/html; charset=utf-8" });
         res.end(fault.body);
         return;
+      case "reflect": {
+        const quoted = `${entry.body} ${entry.authorization ?? ""} ${decodeURIComponent(entry.body.replace(/\+/g, " "))}`;
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (fault.challenge) {
+          headers["www-authenticate"] = `Bearer error="${fault.error}", error_description="${quoted.replace(/["\\]/g, "")}"`;
+        }
+        res.writeHead(fault.status, headers);
+        res.end(JSON.stringify({ error: fault.error, error_description: `refused: ${quoted}` }));
+        return;
+      }
       case "huge": {
         const filler = Buffer.alloc(64 * 1024, 0x20);
         res.writeHead(200, {
@@ -160,6 +180,7 @@ export async function startFaultyProvider(options: ProviderOptions = {}): Promis
     const headers = { ...upstream.headers };
     delete headers["transfer-encoding"];
     if (fault.kind === "reset-mid-body") {
+      entry.responseBody = upstreamBody.toString("utf8");
       res.writeHead(upstream.statusCode ?? 502, { ...headers, "content-length": String(upstreamBody.length) });
       res.write(upstreamBody.subarray(0, Math.floor(upstreamBody.length / 2)), () => {
         // A TCP reset where the runtime offers one (Node); a plain close of a short body elsewhere.
@@ -175,6 +196,7 @@ export async function startFaultyProvider(options: ProviderOptions = {}): Promis
     if (fault.kind === "edit-json") {
       out = Buffer.from(JSON.stringify(fault.edit(JSON.parse(upstreamBody.toString("utf8")) as Record<string, unknown>)));
     }
+    entry.responseBody = out.toString("utf8");
     res.writeHead(upstream.statusCode ?? 502, { ...headers, "content-length": String(out.length) });
     res.end(out);
   };

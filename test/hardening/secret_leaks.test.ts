@@ -1,0 +1,204 @@
+// No secret leaks, in process: every failing path of login (browser and paste), refresh, whoami and logout runs
+// with known values — a client secret, the authorization codes and PKCE verifiers the library really sent, the
+// access, refresh and ID tokens the provider really issued, and planted tokens the provider does not know — and
+// every error it produces (message, hint, server fields, the whole cause chain, JSON.stringify, String(),
+// util.inspect with hidden properties) and everything given to the logger is searched for them. Servers that
+// repeat the request in their error description or challenge are among the failures.
+// (What a CLI process prints, and the argv of what the library spawns, are covered by secret_leaks_process.test.ts.)
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createPlatform } from "../../adapters/mod.ts";
+import { CliAuth, type CliAuthOptions } from "../../mod.ts";
+import { authorizeWithoutBrowser } from "../support/interact.ts";
+import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { type Fault, type FaultyProvider, startFaultyProvider } from "./fault_proxy.ts";
+import { errorTexts, SecretSet } from "./secrets.ts";
+
+const CLIENT_ID = "leaky-cli";
+const CLIENT_SECRET = "cs-LEAK-installed-app-secret-0123456789abcdef";
+const PLANTED_ACCESS = "at-LEAK-planted-access-token-0123456789abcdef";
+const PLANTED_REFRESH = "rt-LEAK-planted-refresh-token-0123456789abcdef";
+const TIMEOUT_MS = 600;
+
+let faulty: FaultyProvider;
+const secrets = new SecretSet();
+/** Everything that was shown: error texts and logger lines, each with where it came from. */
+const shown: { where: string; text: string }[] = [];
+const logger = { warn: (message: string) => void shown.push({ where: "logger.warn", text: message }) };
+
+beforeAll(async () => {
+  faulty = await startFaultyProvider({
+    extraClients: [{
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      application_type: "native",
+      token_endpoint_auth_method: "client_secret_basic",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      redirect_uris: ["http://127.0.0.1/callback"],
+    }],
+  });
+  secrets.add("client secret", CLIENT_SECRET);
+  secrets.add("planted access token", PLANTED_ACCESS);
+  secrets.add("planted refresh token", PLANTED_REFRESH);
+});
+afterAll(async () => {
+  await faulty?.close();
+});
+beforeEach(() => {
+  shown.length = 0;
+});
+
+function options(store: ReturnType<typeof countingStore>, extra: Partial<CliAuthOptions> = {}): CliAuthOptions {
+  return testOptions(faulty.issuer, {
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    storage: store,
+    timeoutMs: TIMEOUT_MS,
+    logger,
+    ...extra,
+  });
+}
+
+/** Runs `operation`, which must fail, and keeps every text its error can be shown as. */
+async function shownFailure(where: string, operation: () => Promise<unknown>): Promise<void> {
+  const error = await operation().then(() => undefined, (e) => e);
+  expect(error, `${where} should have failed`).toBeDefined();
+  for (const text of errorTexts(error)) shown.push({ where, text });
+}
+
+function expectNothingShownLeaks(): void {
+  secrets.addTraffic(faulty.seen);
+  expect(secrets.size).toBeGreaterThan(10);
+  const leaks = shown.flatMap(({ where, text }) => secrets.foundIn(text).map((label) => `${label} in ${where}`));
+  expect([...new Set(leaks)]).toEqual([]);
+}
+
+async function sessionStore() {
+  const store = countingStore();
+  await loginWithoutBrowser(new CliAuth(options(store)));
+  return store;
+}
+
+function plantedStore(seed: string) {
+  const store = countingStore();
+  const session = JSON.parse(seed);
+  session.tokens.accessToken = PLANTED_ACCESS;
+  session.tokens.refreshToken = PLANTED_REFRESH;
+  store.values.set("default", JSON.stringify(session));
+  return store;
+}
+
+const tokenFaults: [string, Fault][] = [
+  ["a 400 repeating the request", { kind: "reflect", status: 400, error: "invalid_grant" }],
+  ["a 401 challenge repeating the request", { kind: "reflect", status: 401, error: "invalid_client", challenge: true }],
+  ["a 200 error body repeating the request", { kind: "reflect", status: 200, error: "invalid_request" }],
+  ["a 502 page", { kind: "respond", status: 502, body: "<h1>502</h1>" }],
+  ["invalid JSON", { kind: "respond", status: 200, body: '{"access_token":', contentType: "application/json" }],
+  ["tokens without access_token", { kind: "edit-json", edit: ({ access_token: _, ...rest }) => rest }],
+  ['tokens with token_type "mac"', { kind: "edit-json", edit: (json) => ({ ...json, token_type: "mac" }) }],
+  ["tokens with a broken ID token", { kind: "edit-json", edit: (json) => ({ ...json, id_token: "e30.e30.x" }) }],
+  ["a reset mid-body", { kind: "reset-mid-body" }],
+  ["no answer", { kind: "no-answer" }],
+  ["a 10 MB body", { kind: "huge", bytes: 10 * 1024 * 1024, declareLength: false }],
+];
+
+describe("no secret in any error or log line", () => {
+  it("login(): every failure of the code exchange", async () => {
+    for (const [name, fault] of tokenFaults) {
+      const auth = new CliAuth(options(countingStore()));
+      await shownFailure(`login, exchange: ${name}`, () =>
+        auth.login({
+          flow: "browser",
+          onAuthorizationUrl: () => {},
+          openBrowser: async (url) => {
+            const callback = await authorizeWithoutBrowser(url);
+            faulty.setRules([{ path: "/token", fault }]);
+            await (await fetch(callback)).text();
+          },
+        }));
+      faulty.setRules([]);
+    }
+    expectNothingShownLeaks();
+  });
+
+  it("login({ flow: \"manual\" }): pasted URLs with another state, another issuer, an error quoting the code", async () => {
+    const edits: [string, (callback: URL) => string][] = [
+      ["another state", (callback) => {
+        callback.searchParams.set("state", "not-the-state-of-this-login");
+        return callback.href;
+      }],
+      ["another issuer", (callback) => {
+        callback.searchParams.set("iss", "http://evil.example");
+        return callback.href;
+      }],
+      ["an error instead of the code", (callback) => {
+        callback.searchParams.delete("code");
+        callback.searchParams.set("error", "access_denied");
+        return callback.href;
+      }],
+      ["the code twice", (callback) => `${callback.href}&code=${callback.searchParams.get("code")}`],
+    ];
+    for (const [name, edit] of edits) {
+      let announce!: (url: string) => void;
+      const authorizationUrl = new Promise<string>((resolve) => (announce = resolve));
+      const platform = {
+        ...createPlatform(),
+        readLine: async () => {
+          const callback = await authorizeWithoutBrowser(await authorizationUrl);
+          secrets.add(`pasted code (${name})`, callback.searchParams.get("code"));
+          return edit(callback);
+        },
+      };
+      const auth = new CliAuth(options(countingStore(), { platform }));
+      await shownFailure(`manual login: ${name}`, () =>
+        auth.login({ flow: "manual", openBrowser: false, onAuthorizationUrl: (url) => announce(url) }));
+    }
+    expectNothingShownLeaks();
+  });
+
+  it("getAccessToken(): every failure of the refresh, and a refresh token the provider does not know", async () => {
+    for (const [name, fault] of tokenFaults.filter(([, f]) => f.kind !== "no-answer")) {
+      const store = await sessionStore();
+      const auth = new CliAuth(options(store));
+      await auth.whoami();
+      faulty.setRules([{ path: "/token", fault }]);
+      await shownFailure(`refresh: ${name}`, () => auth.getAccessToken({ forceRefresh: true }));
+      faulty.setRules([]);
+    }
+    const seed = (await sessionStore()).values.get("default")!;
+    await shownFailure("refresh: planted refresh token", () =>
+      new CliAuth(options(plantedStore(seed), { refreshSkewSeconds: 7200 })).getAccessToken());
+    expectNothingShownLeaks();
+  });
+
+  it("whoami(): a planted access token, and a userinfo endpoint that repeats the token back", async () => {
+    const seed = (await sessionStore()).values.get("default")!;
+    // Planted tokens: userinfo refuses the access token, the refresh that follows refuses the refresh token.
+    await shownFailure("whoami: planted tokens", () => new CliAuth(options(plantedStore(seed))).whoami());
+    await shownFailure("whoami: --token value", () =>
+      new CliAuth(options(countingStore())).whoami({ tokenFromArg: PLANTED_ACCESS }));
+    for (const [name, fault] of [
+      ["a 401 challenge repeating the request", { kind: "reflect", status: 401, error: "invalid_token", challenge: true }],
+      ["a 400 body repeating the request", { kind: "reflect", status: 400, error: "invalid_request" }],
+      ["a 403 challenge repeating the request", { kind: "reflect", status: 403, error: "insufficient_scope", challenge: true }],
+    ] as [string, Fault][]) {
+      const store = await sessionStore();
+      const auth = new CliAuth(options(store));
+      await auth.whoami();
+      faulty.setRules([{ path: "/me", fault }]);
+      await shownFailure(`whoami: ${name}`, () => auth.whoami());
+      faulty.setRules([]);
+    }
+    expectNothingShownLeaks();
+  });
+
+  it("logout(): a revocation endpoint that repeats the tokens back still signs out, and logs nothing secret", async () => {
+    const store = await sessionStore();
+    faulty.setRules([{ path: "/token/revocation", fault: { kind: "reflect", status: 400, error: "invalid_request" } }]);
+    const result = await new CliAuth(options(store)).logout();
+    faulty.setRules([]);
+    expect(result).toEqual({ revoked: false, hadSession: true });
+    shown.push({ where: "logout result", text: JSON.stringify(result) });
+    expectNothingShownLeaks();
+  });
+});
