@@ -171,7 +171,16 @@ export function linuxKeychainStore(options: LinuxKeychainOptions): KeychainStore
     read: (name, action) => lookup(service, name, profileOf(name), action),
     async write(entries) {
       for (const entry of entries) {
-        await store(service, entry.name, entry.value, `${service} (${entry.name})`, profileOf(entry.name));
+        const label = `${service} (${entry.name})`;
+        const profile = profileOf(entry.name);
+        await store(service, entry.name, entry.value, label, profile);
+        // An item another tool wrote for this service and account (keytar's schema, a hand-made one) is not replaced
+        // by `secret-tool store`, since its attributes differ, and a lookup may keep finding it: then clear every
+        // such item and store again, so that what was just written is what is read.
+        if ((await lookup(service, entry.name, profile, "store")) !== entry.value) {
+          await clear(service, entry.name, profile, "store");
+          await store(service, entry.name, entry.value, label, profile);
+        }
       }
     },
     async remove(names) {

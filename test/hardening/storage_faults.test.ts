@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoStore, fileStore, keychainStore } from "../../adapters/mod.ts";
 import { CliAuth, CliAuthError, type CredentialStore } from "../../mod.ts";
-import { startKeyring, type TestKeyring } from "../support/keyring.ts";
+import { secretTool, startKeyring, type TestKeyring } from "../support/keyring.ts";
 import { loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { scriptCommand } from "../support/run_script.ts";
@@ -184,6 +184,17 @@ describe("keychain faults", () => {
     expect(warnings).toEqual([expect.stringMatching(/did not finish within 500 ms.*credentials\.json/)]);
     expect(await auth(store).getAccessToken()).toBe(tokens.accessToken);
     expect(hang.pids().filter(alive)).toEqual([]);
+  });
+
+  it("a corrupt keychain entry: storage_corrupt on read; a new login replaces it", async () => {
+    const name = service();
+    const keychain = keyringStore(name);
+    await secretTool(keyring, ["store", "--label", name, "service", name, "account", "default"], "{ not a session");
+    const error = await failure(auth(keychain).getAccessToken());
+    expect(error.code).toBe("storage_corrupt");
+    expect(error.hint).toMatch(/[Ll]og in again/);
+    const { tokens } = await loginWithoutBrowser(auth(keychain));
+    expect(await auth(keychain).getAccessToken()).toBe(tokens.accessToken);
   });
 });
 
