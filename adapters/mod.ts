@@ -32,3 +32,36 @@ export type {
   Platform,
   StorageKind,
 } from "../src/contracts.ts";
+export { currentPlatform, keychainStore } from "./keychain.ts";
+export type { KeychainBackend, KeychainStore, KeychainStoreOptions } from "./keychain.ts";
+export {
+  macosKeychainStore,
+  parseSecurityPassword,
+  quoteSecurityArgument,
+  SECURITY_MAX_LINE,
+  SECURITY_PATH,
+} from "./keychain/macos.ts";
+export type { MacosKeychainOptions } from "./keychain/macos.ts";
+export { BUN_SECRETS_SCHEMA, linuxKeychainStore, SECRET_TOOL_MAX_BYTES } from "./keychain/linux.ts";
+export type { LinuxKeychainOptions } from "./keychain/linux.ts";
+export {
+  CREDENTIAL_BLOB_MAX_BYTES,
+  decodePowershellInput,
+  parsePowershellResult,
+  POWERSHELL_ARGS,
+  POWERSHELL_TIMEOUT_MS,
+  powershellInput,
+  RESULT_MARKER,
+  windowsKeychainStore,
+} from "./keychain/windows.ts";
+export type { CredentialRequest, CredentialResult, WindowsKeychainOptions } from "./keychain/windows.ts";
+export { bunSecretsStore, getBunSecrets } from "./keychain/bun_secrets.ts";
+export type { BunSecrets, BunSecretsStoreOptions } from "./keychain/bun_secrets.ts";
+export { CREDENTIALS_FILE, fileStore } from "./storage/file.ts";
+export type { FileStore, FileStoreOptions } from "./storage/file.ts";
+export { memoryStore } from "./storage/memory.ts";
+export type { MemoryStore } from "./storage/memory.ts";
+export { autoStore } from "./storage/auto.ts";
+export type { AutoStore, AutoStoreOptions } from "./storage/auto.ts";
+export { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, lockFileName, withLock } from "./lock.ts";
+export type { LockOptions } from "./lock.ts";

@@ -1,0 +1,125 @@
+/**
+ * The OS keychain as a {@link CredentialStore}, chosen when called: `Bun.secrets` on Bun, otherwise the OS's own tool
+ * (`/usr/bin/security` on macOS, `powershell.exe` and Credential Manager on Windows, `secret-tool` elsewhere). No
+ * native addon, so it works in Deno, Node and in `deno compile` / `bun build --compile` binaries.
+ *
+ * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`); the value is
+ * stored as given. Values too large for one entry are split into parts (see `keychain/_chunks.ts`).
+ *
+ * @module
+ */
+import type { CredentialStore } from "../src/contracts.ts";
+import { bunSecretsStore, getBunSecrets } from "./keychain/bun_secrets.ts";
+import { linuxKeychainStore } from "./keychain/linux.ts";
+import { macosKeychainStore } from "./keychain/macos.ts";
+import { windowsKeychainStore } from "./keychain/windows.ts";
+import type { CommandRunner } from "./subprocess.ts";
+
+/**
+ * Which mechanism a keychain store uses.
+ *
+ * @example Usage
+ * ```ts
+ * import { keychainStore, type KeychainBackend } from "@x/cli-auth/adapters";
+ * const backend: KeychainBackend = keychainStore({ service: "my-cli" }).backend;
+ * console.log(backend); // "secret-tool" on Linux under Node
+ * ```
+ */
+export type KeychainBackend = "security" | "secret-tool" | "credential-manager" | "bun-secrets";
+
+/**
+ * A {@link CredentialStore} in the OS keychain, which can also say whether it can be used right now.
+ *
+ * @example Usage
+ * ```ts
+ * import { keychainStore, type KeychainStore } from "@x/cli-auth/adapters";
+ * const store: KeychainStore = keychainStore({ service: "my-cli" });
+ * try {
+ *   await store.probe();
+ * } catch (error) {
+ *   console.error(`No keychain here: ${(error as Error).message}`);
+ * }
+ * ```
+ */
+export interface KeychainStore extends CredentialStore {
+  /** Always `"keychain"`. */
+  readonly kind: "keychain";
+  /** The mechanism in use. */
+  readonly backend: KeychainBackend;
+  /**
+   * Resolves when the keychain can be used now; rejects with `storage_unavailable` (and the reason) when not. On
+   * macOS, Linux and Bun it writes and removes a throwaway entry (a locked keyring only fails on writes); on Windows
+   * it reads one, since Credential Manager is either there for the logon session or not at all.
+   */
+  probe(): Promise<void>;
+}
+
+/**
+ * Options of {@link keychainStore}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { KeychainStoreOptions } from "@x/cli-auth/adapters";
+ * const options: KeychainStoreOptions = { service: "my-cli", timeoutMs: 15_000 };
+ * ```
+ */
+export interface KeychainStoreOptions {
+  /** Names the keychain entries (your CLI's name). */
+  service: string;
+  /** Runs the OS tools (default: `runCommand`); giving one also turns off `Bun.secrets`. */
+  runner?: CommandRunner;
+  /** A `process.platform` value to use instead of this machine's (`"darwin"`, `"linux"`, `"win32"`). */
+  platform?: string;
+  /** Per tool run (default 10 000 ms; 30 000 ms for PowerShell, whose start is slow). */
+  timeoutMs?: number;
+  /** Environment for the tools on top of this process's; giving one also turns off `Bun.secrets`. */
+  env?: Record<string, string | undefined>;
+  /** Use `Bun.secrets` when running on Bun (default `true`). */
+  bunSecrets?: boolean;
+}
+
+/**
+ * This machine's platform as a `process.platform` value, read when called (`Deno.build.os` on Deno).
+ *
+ * @returns `"darwin"`, `"linux"`, `"win32"`, …
+ *
+ * @example Usage
+ * ```ts
+ * import { currentPlatform } from "@x/cli-auth/adapters";
+ * const isWindows = currentPlatform() === "win32";
+ * ```
+ */
+export function currentPlatform(): string {
+  const g = globalThis as { Deno?: { build?: { os?: string } }; process?: { platform?: string } };
+  const denoOs = g.Deno?.build?.os;
+  if (denoOs) return denoOs === "windows" ? "win32" : denoOs;
+  return g.process?.platform ?? "linux";
+}
+
+/**
+ * The OS keychain store for this machine, picked now: `Bun.secrets` when running on Bun (unless `bunSecrets: false`,
+ * a `runner` or an `env` is given), else `security` on macOS, Credential Manager on Windows, `secret-tool` on Linux
+ * and other Unixes.
+ *
+ * @param options service name; runner, platform, timeout and environment for tests and special setups
+ * @returns the store; nothing runs until it is used
+ * @throws {CliAuthError} `invalid_options` for an unusable service name; its methods throw `storage_unavailable`
+ * when the keychain cannot be reached and `storage_corrupt` when a split entry lost a part
+ *
+ * @example Usage
+ * ```ts
+ * import { keychainStore } from "@x/cli-auth/adapters";
+ * const store = keychainStore({ service: "my-cli" });
+ * await store.set("work", JSON.stringify({ accessToken: "…" }));
+ * const session = await store.get("work");
+ * ```
+ */
+export function keychainStore(options: KeychainStoreOptions): KeychainStore {
+  const platform = options.platform ?? currentPlatform();
+  const secrets = options.bunSecrets === false || options.runner || options.env ? undefined : getBunSecrets();
+  if (secrets) return bunSecretsStore({ service: options.service, secrets, platform });
+  const common = { service: options.service, runner: options.runner, timeoutMs: options.timeoutMs, env: options.env };
+  if (platform === "darwin") return macosKeychainStore(common);
+  if (platform === "win32") return windowsKeychainStore(common);
+  return linuxKeychainStore(common);
+}

@@ -1,0 +1,176 @@
+/**
+ * The OS keychain through Bun's built-in `Bun.secrets` (Keychain Services on macOS, libsecret on Linux, Credential
+ * Manager on Windows): no subprocess at all, which matters most on Windows where PowerShell takes a second to start.
+ *
+ * `Bun.secrets` is looked up when a store is made, never at import, so this module loads on Deno and Node too.
+ * Entries have the same service and account (`name`) as the other keychain stores, and the same split format for
+ * large values: a value written by `secret-tool` or `security` reads back here, and the other way round. Bun treats
+ * storing `""` as deleting, and refuses NUL characters; the first is handled by the split format (see `_chunks.ts`),
+ * the second is an `invalid_options` error.
+ *
+ * @module
+ */
+import type { KeychainStore } from "../keychain.ts";
+import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
+import { checkService, type StoreAction, storeError } from "../storage/_profile.ts";
+import { chunkedStore, type EntryBackend } from "./_chunks.ts";
+
+/**
+ * The part of `Bun.secrets` the store uses.
+ *
+ * @example A fake for tests
+ * ```ts
+ * import type { BunSecrets } from "@x/cli-auth/adapters";
+ * const items = new Map<string, string>();
+ * const secrets: BunSecrets = {
+ *   get: async ({ service, name }) => items.get(`${service}/${name}`) ?? null,
+ *   set: async ({ service, name, value }) => void items.set(`${service}/${name}`, value),
+ *   delete: async ({ service, name }) => items.delete(`${service}/${name}`),
+ * };
+ * ```
+ */
+export interface BunSecrets {
+  /** The stored value, or `null`. */
+  get(options: { service: string; name: string }): Promise<string | null>;
+  /** Stores a value (Bun deletes the entry when `value` is `""`). */
+  set(options: { service: string; name: string; value: string }): Promise<void>;
+  /** Deletes the entry; whether there was one. */
+  delete(options: { service: string; name: string }): Promise<boolean>;
+}
+
+/**
+ * `Bun.secrets` when this runtime has it, read now.
+ *
+ * @returns the API, or `undefined` on Deno, Node and Bun versions without it
+ *
+ * @example Usage
+ * ```ts
+ * import { getBunSecrets } from "@x/cli-auth/adapters";
+ * if (getBunSecrets()) console.log("Bun.secrets is available");
+ * ```
+ */
+export function getBunSecrets(): BunSecrets | undefined {
+  const secrets = (globalThis as { Bun?: { secrets?: unknown } }).Bun?.secrets as Partial<BunSecrets> | undefined;
+  if (
+    secrets && typeof secrets.get === "function" && typeof secrets.set === "function" &&
+    typeof secrets.delete === "function"
+  ) {
+    return secrets as BunSecrets;
+  }
+  return undefined;
+}
+
+/**
+ * Options of {@link bunSecretsStore}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { BunSecretsStoreOptions } from "@x/cli-auth/adapters";
+ * const options: BunSecretsStoreOptions = { service: "my-cli" };
+ * ```
+ */
+export interface BunSecretsStoreOptions {
+  /** The service of the entries (your CLI's name). */
+  service: string;
+  /** The API to use (default: `Bun.secrets`); tests pass a fake. */
+  secrets?: BunSecrets;
+  /** A `process.platform` value; on `"win32"` values are split at 1,280 bytes to fit a credential blob. */
+  platform?: string;
+}
+
+/**
+ * On Windows a credential blob holds 2,560 bytes; Bun may store UTF-16, and 1,280 UTF-8 bytes never take more than
+ * 1,280 UTF-16 code units.
+ */
+const WINDOWS_MAX_BYTES = 1_280;
+
+/**
+ * A credential store on `Bun.secrets`.
+ *
+ * @param options service name; the API and platform for tests
+ * @returns a store whose `probe()` writes and deletes a throwaway entry
+ * @throws {CliAuthError} `storage_unavailable` when there is no `Bun.secrets` (on creation) or the OS keychain
+ * fails (from its methods); `storage_corrupt` when a split value lost a part; `invalid_options` for a bad name or a
+ * value with a NUL character
+ *
+ * @example Usage
+ * ```ts
+ * import { bunSecretsStore, getBunSecrets } from "@x/cli-auth/adapters";
+ * if (getBunSecrets()) {
+ *   const store = bunSecretsStore({ service: "my-cli" });
+ *   await store.set("default", JSON.stringify({ accessToken: "…" }));
+ * }
+ * ```
+ */
+export function bunSecretsStore(options: BunSecretsStoreOptions): KeychainStore {
+  checkService(options.service);
+  const service = options.service;
+  const secrets = options.secrets ?? getBunSecrets();
+  if (!secrets) {
+    throw storeError("storage_unavailable", "probe", service, "this runtime has no Bun.secrets", {
+      hint: "Use keychainStore(), which picks the OS tool when Bun.secrets is missing",
+    });
+  }
+  const windows = options.platform === "win32";
+  const profileOf = (name: string) => name.replace(/:part:[0-9a-f]{16}:\d+$/, "");
+
+  const failure = (error: unknown, action: StoreAction, profile: string) => {
+    if (isCliAuthError(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown })?.code;
+    const cause = sanitizedCause(error);
+    if (/locked|interaction is not allowed/i.test(message)) {
+      return storeError("storage_unavailable", action, profile, "the keychain is locked", {
+        cause,
+        hint: 'Unlock your keychain, or use `storage: "file"`',
+      });
+    }
+    if (/d-?bus|autolaunch|\$DISPLAY|secret service|org\.freedesktop\.secrets/i.test(message)) {
+      return storeError("storage_unavailable", action, profile, "the Secret Service cannot be reached over D-Bus", {
+        cause,
+        hint: 'The Secret Service needs a desktop session; over SSH, in containers and in CI use `storage: "file"`',
+      });
+    }
+    return storeError(
+      "storage_unavailable",
+      action,
+      profile,
+      `Bun.secrets failed${typeof code === "string" ? ` (${code})` : ""}`,
+      { cause, hint: 'Check that the OS keychain works for your user, or use `storage: "file"`' },
+    );
+  };
+
+  async function attempt<T>(action: StoreAction, profile: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw failure(error, action, profile);
+    }
+  }
+
+  const backend: EntryBackend = {
+    read: (name, action) => attempt(action, profileOf(name), () => secrets.get({ service, name })),
+    async write(entries) {
+      for (const { name, value } of entries) {
+        if (value.includes("\0")) {
+          throw storeError("invalid_options", "store", profileOf(name), "the value contains a NUL character");
+        }
+        await attempt("store", profileOf(name), () => secrets.set({ service, name, value }));
+      }
+    },
+    async remove(names) {
+      for (const name of names) await attempt("delete", profileOf(name), () => secrets.delete({ service, name }));
+    },
+    maxBytes: () => (windows ? WINDOWS_MAX_BYTES : Number.POSITIVE_INFINITY),
+  };
+
+  return {
+    ...chunkedStore(backend),
+    kind: "keychain",
+    backend: "bun-secrets",
+    async probe() {
+      await attempt("probe", service, () => secrets.set({ service: "cli-auth-probe", name: service, value: "probe" }));
+      await attempt("probe", service, () => secrets.delete({ service: "cli-auth-probe", name: service }));
+    },
+  };
+}

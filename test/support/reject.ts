@@ -1,0 +1,13 @@
+// The CliAuthError a promise rejects with; fails the test when it resolves or rejects with something else.
+import { expect } from "vitest";
+import { CliAuthError } from "../../src/errors.ts";
+
+export async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliAuthError);
+    return error as CliAuthError;
+  }
+  throw new Error("expected a rejection");
+}
