@@ -1,0 +1,173 @@
+// Refresh under load, on an expiring session (the access token expires within the 30 s refresh skew) kept in the file
+// store, against the local provider with rotating refresh tokens and reuse detection (a second refresh with the old
+// token fails and revokes the grant, so a race cannot hide):
+//   - 100 concurrent getAccessToken() calls in one process: single-flight;
+//   - 8 processes calling getAccessToken() at once (started and ready first; the clock runs from "go" to the last
+//     answer): the cross-process lock, then a re-read of the store.
+// Refresh requests are counted by the provider (must be 1 per round); every caller must get the same new token.
+//
+// On main today, CliAuth's default platform does not hold a lock yet (its withLock only runs the function) and
+// `storage: "file"` is not wired to fileStore(); so the load lines plug the storage adapters' fileStore() and
+// withLock() into the public `storage` and `platform` options, and one more line runs 8 processes on the default
+// platform as shipped, to show what the lock is for.
+//
+//   npx deno run -A bench/refresh_load.ts      npx bun bench/refresh_load.ts      node bench/run.mjs (all runtimes)
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createPlatform, fileStore, withLock } from "../adapters/mod.ts";
+import { CliAuth, type Platform } from "../mod.ts";
+import { loginWithoutBrowser } from "../test/support/login.ts";
+import { startProvider } from "../test/support/provider.ts";
+import { commandFor, emit, median, progress, ROOT, round, runtimeKey, runtimeName, tempDir } from "./_support.ts";
+
+const CONCURRENT = 100;
+const PROCESSES = 8;
+const ROUNDS_IN_PROCESS = 5;
+const ROUNDS_PROCESSES = 3;
+const SERVICE = "cli-auth-bench-refresh";
+const CHILD = fileURLToPath(new URL("./_refresh_child.ts", import.meta.url));
+
+const provider = await startProvider();
+const temp = await tempDir("cli-auth-bench-refresh-");
+const lockDir = `${temp.dir}/locks`;
+const store = fileStore({ service: SERVICE, dir: temp.dir });
+const real = createPlatform();
+const lockedPlatform: Platform = { ...real, withLock: (name, fn) => withLock(name, fn, { dir: lockDir }) };
+const newAuth = (platform: Platform) =>
+  new CliAuth({ issuer: provider.issuer, clientId: "cli", service: SERVICE, allowInsecureRequests: true, storage: store, platform });
+
+/** Makes the stored access token expire within the refresh skew; returns it. */
+async function expire(): Promise<string> {
+  const session = JSON.parse((await store.get("default"))!);
+  session.tokens.expiresAt = Date.now() + 5_000;
+  await store.set("default", JSON.stringify(session));
+  return session.tokens.accessToken;
+}
+
+const refreshRequests = async () => (await provider.tokenRequests("refresh_token")).length;
+
+interface Round {
+  ms: number;
+  refreshRequests: number;
+  served: number;
+  callers: number;
+  sameNewToken: boolean;
+  errors: string[];
+}
+
+async function inProcessRound(): Promise<Round> {
+  const auth = newAuth(lockedPlatform);
+  const old = await expire();
+  await provider.reset();
+  const t0 = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => auth.getAccessToken()));
+  const ms = performance.now() - t0;
+  const tokens = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const errors = results.flatMap((r) => (r.status === "rejected" ? [String((r.reason as { code?: string }).code ?? r.reason)] : []));
+  return {
+    ms,
+    refreshRequests: await refreshRequests(),
+    served: tokens.length,
+    callers: CONCURRENT,
+    sameNewToken: tokens.length === CONCURRENT && new Set(tokens).size === 1 && tokens[0] !== old,
+    errors,
+  };
+}
+
+interface Child {
+  send(line: string): void;
+  result: Promise<{ ok: boolean; token?: string; code?: string }>;
+}
+
+const childCommand = commandFor(CHILD, runtimeKey());
+
+async function startChild(lock: boolean): Promise<Child> {
+  const [command, args] = await childCommand;
+  const config = { issuer: provider.issuer, service: SERVICE, dir: temp.dir, lockDir, lock };
+  const child = spawn(command, [...args, JSON.stringify(config)], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  child.stdout.setEncoding("utf8");
+  let out = "";
+  let onLine: ((line: string) => void)[] = [];
+  child.stdout.on("data", (chunk: string) => {
+    out += chunk;
+    let newline;
+    while ((newline = out.indexOf("\n")) >= 0) {
+      const line = out.slice(0, newline);
+      out = out.slice(newline + 1);
+      onLine.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((resolve) => onLine.push(resolve));
+  const ready = nextLine();
+  const result = nextLine().then((line) => JSON.parse(line));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => {
+      onLine = [];
+      reject(new Error(`refresh child exited with ${code}`));
+    })
+  );
+  exited.catch(() => {});
+  await Promise.race([ready, exited]);
+  return { send: (line) => child.stdin.write(`${line}\n`), result: Promise.race([result, exited]) };
+}
+
+async function processesRound(lock: boolean): Promise<Round> {
+  const children = await Promise.all(Array.from({ length: PROCESSES }, () => startChild(lock)));
+  const old = await expire();
+  await provider.reset();
+  const t0 = performance.now();
+  for (const child of children) child.send("go");
+  const results = await Promise.all(children.map((c) => c.result));
+  const ms = performance.now() - t0;
+  const tokens = results.flatMap((r) => (r.ok ? [r.token!] : []));
+  return {
+    ms,
+    refreshRequests: await refreshRequests(),
+    served: tokens.length,
+    callers: PROCESSES,
+    sameNewToken: tokens.length === PROCESSES && new Set(tokens).size === 1 && tokens[0] !== old,
+    errors: results.flatMap((r) => (r.ok ? [] : [r.code!])),
+  };
+}
+
+const summary = (label: string, rounds: Round[]) => ({
+  label,
+  rounds: rounds.length,
+  medianMs: round(median(rounds.map((r) => r.ms)), 2),
+  maxMs: round(Math.max(...rounds.map((r) => r.ms)), 2),
+  refreshRequestsPerRound: rounds.map((r) => r.refreshRequests),
+  servedPerRound: rounds.map((r) => `${r.served}/${r.callers}`),
+  allSameNewToken: rounds.every((r) => r.sameNewToken),
+  errors: [...new Set(rounds.flatMap((r) => r.errors))],
+});
+
+const lines = [];
+try {
+  await loginWithoutBrowser(newAuth(lockedPlatform));
+  await inProcessRound(); // warm-up: code paths, connections, the lock folder
+  const inProcess = [];
+  for (let i = 0; i < ROUNDS_IN_PROCESS; i++) inProcess.push(await inProcessRound());
+  lines.push({ key: "concurrent", ...summary(`${CONCURRENT} concurrent calls, 1 process`, inProcess) });
+  progress(`refresh: ${CONCURRENT} concurrent calls done`);
+
+  const processes = [];
+  for (let i = 0; i < ROUNDS_PROCESSES; i++) processes.push(await processesRound(true));
+  lines.push({ key: "processes", ...summary(`${PROCESSES} processes, withLock() plugged in`, processes) });
+  progress(`refresh: ${PROCESSES} processes with the lock done`);
+
+  // As shipped: the default platform. A double refresh revokes the grant, so this goes last, on a new login.
+  await loginWithoutBrowser(newAuth(lockedPlatform));
+  lines.push({ key: "processesDefault", ...summary(`${PROCESSES} processes, default platform`, [await processesRound(false)]) });
+  progress(`refresh: ${PROCESSES} processes on the default platform done`);
+} finally {
+  await provider.close();
+  await temp.remove();
+}
+
+emit({
+  benchmark: "refresh_load",
+  runtime: runtimeKey(),
+  runtimeVersion: runtimeName(),
+  method: "file store; stored access token set to expire in 5 s (skew 30 s); refresh requests counted by the provider; time from the first call (or the \"go\" line) to the last caller served",
+  lines,
+});
