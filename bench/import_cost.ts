@@ -57,6 +57,30 @@ if (!existsSync(ours)) {
   process.exit(1);
 }
 
+// How near one file would bring us: mod.ts bundled by esbuild into a single module, oauth4webapi left external (a
+// reference row, not what we ship: it shows what module count and TypeScript loading cost on each runtime).
+async function bundledOurs(): Promise<string | undefined> {
+  try {
+    const { build } = await import("esbuild");
+    const outfile = join(dir, "ours_bundled.mjs");
+    await build({
+      entryPoints: [join(ROOT, "mod.ts")],
+      outfile,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "es2022",
+      external: ["oauth4webapi"],
+      logLevel: "silent",
+    });
+    return outfile;
+  } catch (error) {
+    progress(`no bundled reference row: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+const bundled = await bundledOurs();
+
 const peers = ["openid-client", "@azure/msal-node", "oauth-callback"];
 const commands: Command[] = [
   { key: "floor", label: "empty script (floor)", args: scriptArgs(entry("floor", "")) },
@@ -72,6 +96,9 @@ const commands: Command[] = [
     version: JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version,
     args: scriptArgs(entry("ours", `import ${JSON.stringify(new URL(`file://${ours}`).href)};\n`)),
   },
+  ...(bundled
+    ? [{ key: "ours-bundled", label: "@x/cli-auth as one file (reference)", args: scriptArgs(bundled), reference: true }]
+    : []),
   {
     key: "oauth4webapi",
     label: "oauth4webapi (our one dependency)",
