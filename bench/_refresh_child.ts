@@ -22,8 +22,9 @@ const auth = new CliAuth({
 process.stdout.write("ready\n");
 await new Promise((resolve) => process.stdin.once("data", resolve));
 try {
+  const t0 = performance.now();
   const token = await auth.getAccessToken();
-  process.stdout.write(`${JSON.stringify({ ok: true, token })}\n`);
+  process.stdout.write(`${JSON.stringify({ ok: true, token, ms: performance.now() - t0 })}\n`);
 } catch (error) {
   process.stdout.write(`${JSON.stringify({ ok: false, code: isCliAuthError(error) ? error.code : String(error) })}\n`);
 }

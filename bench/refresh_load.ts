@@ -53,6 +53,8 @@ interface Round {
   callers: number;
   sameNewToken: boolean;
   errors: string[];
+  /** Each caller's own getAccessToken() time, sorted (8-process lines): shows how the lock serialises them. */
+  callerMs?: number[];
 }
 
 async function inProcessRound(): Promise<Round> {
@@ -76,7 +78,8 @@ async function inProcessRound(): Promise<Round> {
 
 interface Child {
   send(line: string): void;
-  result: Promise<{ ok: boolean; token?: string; code?: string }>;
+  /** What the child got, and how long its getAccessToken() call took by its own clock. */
+  result: Promise<{ ok: boolean; token?: string; code?: string; ms?: number }>;
 }
 
 const childCommand = commandFor(CHILD, runtimeKey());
@@ -127,6 +130,7 @@ async function processesRound(lock: boolean): Promise<Round> {
     callers: PROCESSES,
     sameNewToken: tokens.length === PROCESSES && new Set(tokens).size === 1 && tokens[0] !== old,
     errors: results.flatMap((r) => (r.ok ? [] : [r.code!])),
+    callerMs: results.flatMap((r) => (r.ms === undefined ? [] : [round(r.ms, 1)])).sort((a, b) => a - b),
   };
 }
 
@@ -139,6 +143,7 @@ const summary = (label: string, rounds: Round[]) => ({
   servedPerRound: rounds.map((r) => `${r.served}/${r.callers}`),
   allSameNewToken: rounds.every((r) => r.sameNewToken),
   errors: [...new Set(rounds.flatMap((r) => r.errors))],
+  callerMsPerRound: rounds.flatMap((r) => (r.callerMs ? [r.callerMs] : [])),
 });
 
 const lines = [];
