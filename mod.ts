@@ -29,6 +29,8 @@ import { CliAuth as CliAuthCore, type CliAuthOptions } from "./src/cli_auth.ts";
  */
 export class CliAuth extends CliAuthCore {
   /**
+   * Checks the options and prepares the instance; nothing is read, stored or requested until a method is called.
+   *
    * @param options issuer, client, service and the rest of {@link CliAuthOptions}
    * @throws {CliAuthError} `invalid_options`
    */
@@ -99,3 +101,6 @@ export { authorizationServerOf, discoverProtectedResource } from "./src/resource
 export type { ResourceServerMetadata } from "./src/resource_discovery.ts";
 export { registeredClientKey, registerPublicClient, storedClient } from "./src/client_registration.ts";
 export type { RegisteredClient } from "./src/client_registration.ts";
+export type { Client, ClientAuth, CryptoKeyPair, DPoPHandle, IDToken, TokenEndpointResponse } from "./src/oauth_types.ts";
+// The runtime-neutral class `CliAuth` extends: the same API, with the platform supplied by the caller.
+export type { CliAuth as CliAuthCore } from "./src/cli_auth.ts";

@@ -22,7 +22,7 @@ export { browserCommands, currentBrowserEnvironment, openBrowser } from "./brows
 export type { BrowserCommand, BrowserEnvironment, OpenBrowserOptions } from "./browser/open.ts";
 export { currentOs, environmentSnapshot, isWsl, readEnv, writeStderr } from "./system.ts";
 export { readLine } from "./stdin.ts";
-export { createPlatform, loadPlatform } from "./platform.ts";
+export { createPlatform, createStore, loadPlatform } from "./platform.ts";
 export type {
   CredentialStore,
   EnvironmentSnapshot,

@@ -6,11 +6,15 @@
  */
 
 import type { CredentialStore, Logger, Platform, StorageOption } from "../src/contracts.ts";
-import { CliAuthError } from "../src/errors.ts";
 import { openBrowser } from "./browser/open.ts";
+import { keychainStore } from "./keychain.ts";
+import { withLock } from "./lock.ts";
 import { startLoopbackServer } from "./loopback.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
 import { readLine } from "./stdin.ts";
+import { autoStore } from "./storage/auto.ts";
+import { fileStore } from "./storage/file.ts";
+import { memoryStore } from "./storage/memory.ts";
 import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";
 
 /**
@@ -36,26 +40,38 @@ export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform 
     env: readEnv,
     environment: environmentSnapshot,
     createStore: (kind, options) => createStore(kind, options),
-    withLock: (_name, fn) => fn(),
+    withLock: (name, fn) => withLock(name, fn),
   };
 }
 
-function createStore(
+/**
+ * The store `storage` names: `"auto"` (keychain, else the 0600 file with one warning), `"keychain"`, `"file"` or
+ * `"memory"`.
+ *
+ * @param kind the store's name
+ * @param options the service and where warnings go
+ * @returns the store
+ *
+ * @example Usage
+ * ```ts
+ * import { createStore } from "@x/cli-auth/adapters";
+ * const store = createStore("file", { service: "my-cli", logger: { warn: (m) => console.error(m) } });
+ * ```
+ */
+export function createStore(
   kind: Exclude<StorageOption, CredentialStore>,
-  _options: { service: string; logger: Logger },
+  options: { service: string; logger: Logger },
 ): CredentialStore {
-  if (kind === "memory") {
-    const values = new Map<string, string>();
-    return {
-      kind: "memory",
-      get: (key) => Promise.resolve(values.get(key) ?? null),
-      set: (key, value) => Promise.resolve(void values.set(key, value)),
-      delete: (key) => Promise.resolve(void values.delete(key)),
-    };
+  switch (kind) {
+    case "memory":
+      return memoryStore();
+    case "file":
+      return fileStore({ service: options.service, logger: options.logger });
+    case "keychain":
+      return keychainStore({ service: options.service });
+    default:
+      return autoStore({ service: options.service, logger: options.logger });
   }
-  throw new CliAuthError("storage_unavailable", `The "${kind}" store is not available yet`, {
-    hint: 'Use `storage: "memory"` or a CredentialStore of your own',
-  });
 }
 
 let platform: Promise<Platform> | undefined;

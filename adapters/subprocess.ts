@@ -18,7 +18,9 @@
 export interface CommandResult {
   /** Exit code; `null` when it did not exit normally (killed, not started). */
   code: number | null;
+  /** Everything the command wrote to stdout, decoded as UTF-8 (what arrived before a timeout). */
   stdout: string;
+  /** Everything the command wrote to stderr, decoded as UTF-8 (what arrived before a timeout). */
   stderr: string;
   /** Set when the command could not run to its end. */
   error?: "not_found" | "timeout" | "spawn_failed";
@@ -102,7 +104,7 @@ function environment(extra: RunOptions["env"]): Record<string, string> | undefin
  * if (result.error === "not_found") console.error("secret-tool is not installed");
  * ```
  */
-export const runCommand: CommandRunner = async (command, args, options = {}) => {
+export async function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
   const { spawn } = await loadChildProcess();
   return await new Promise<CommandResult>((resolve) => {
     let stdout = "";
@@ -145,7 +147,7 @@ export const runCommand: CommandRunner = async (command, args, options = {}) => 
     child.stdin!.on("error", () => {});
     child.stdin!.end(options.stdin ?? "");
   });
-};
+}
 
 /**
  * Starts `command` detached from this process, with no stdio, and does not wait for it.
@@ -160,7 +162,7 @@ export const runCommand: CommandRunner = async (command, args, options = {}) => 
  * const started = await spawnDetached("open", ["https://example.com/"]);
  * ```
  */
-export const spawnDetached: DetachedSpawner = async (command, args) => {
+export async function spawnDetached(command: string, args: readonly string[]): Promise<boolean> {
   try {
     const { spawn } = await loadChildProcess();
     return await new Promise<boolean>((resolve) => {
@@ -174,4 +176,4 @@ export const spawnDetached: DetachedSpawner = async (command, args) => {
   } catch {
     return false;
   }
-};
+}

@@ -10,6 +10,7 @@ import * as oauth from "oauth4webapi";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { CliAuthError, toCliAuthError } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions } from "./http.ts";
+import type { DPoPHandle } from "./oauth_types.ts";
 
 /** A request made replayable: method, URL, headers and a body that can be sent twice (or `null`). */
 interface PreparedRequest {
@@ -37,7 +38,7 @@ export interface AuthenticatedFetchSession {
   /** A new token after the API refused `rejected` (single-flight with every other refresh). */
   refreshed(rejected: string): Promise<string>;
   /** The DPoP handle of a sender-constrained session. */
-  dpop(): Promise<oauth.DPoPHandle | undefined>;
+  dpop(): Promise<DPoPHandle | undefined>;
 }
 
 /**

@@ -49,9 +49,13 @@ export interface AuthorizationRequestOptions {
 export interface BrowserLoginOptions extends AuthorizationRequestOptions {
   /** The login's signal (timeout and cancel). */
   signal: AbortSignal;
+  /** A port or ports to try for the loopback listener; 0 (default) = any free port. */
   port?: number | readonly number[];
+  /** `"127.0.0.1"` (default) or `"::1"`. */
   host?: string;
+  /** The redirect URI's path (default `/callback`). */
   callbackPath?: string;
+  /** Renders the pages the browser sees after the redirect. */
   renderPage?: CallbackPageRenderer;
 }
 

@@ -20,6 +20,7 @@ import { type AuthorizationServer, resolveAuthorizationServer, type ServerEndpoi
 import { CliAuthError, isCliAuthError, toCliAuthError } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions, timeoutSignal } from "./http.ts";
 import { createLoginSignal } from "./login_signal.ts";
+import type { DPoPHandle } from "./oauth_types.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 import { createProtocolContext, type ProtocolContext } from "./protocol_context.ts";
 import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session.ts";
@@ -132,6 +133,7 @@ export interface LogoutResult {
  * ```
  */
 export interface ResolvedToken {
+  /** The token to send: the argument or environment variable (trimmed), or a valid access token of the login. */
   token: string;
   /** `"arg"` (`--token`), `"env"` (`tokenEnvVar`) or `"oauth"` (the stored login). */
   source: "arg" | "env" | "oauth";
@@ -200,6 +202,7 @@ export interface LoginOptions {
  * ```
  */
 export interface LoginResult {
+  /** The tokens of the new session, as stored. */
   tokens: TokenSet;
   /** From the ID token's claims, else userinfo. */
   user?: User;
@@ -217,11 +220,15 @@ export interface LoginResult {
  * ```
  */
 export interface AuthStatus {
+  /** Whether a session is stored for the profile (its access token may have expired). */
   loggedIn: boolean;
+  /** The profile asked about (the instance's `profile`, default `"default"`). */
   profile: string;
+  /** Where the session lives: `"keychain"`, `"file"`, `"memory"` or `"custom"` (a store you passed). */
   storage: StorageKind;
   /** When the access token expires, epoch ms. */
   expiresAt?: number;
+  /** The scopes granted at the last login or refresh, when the server said. */
   scopes?: string[];
   /** Identity at login time. */
   user?: User;
@@ -253,6 +260,8 @@ export class CliAuth {
   readonly #now: () => number;
 
   /**
+   * Checks the options and prepares the instance; nothing is read, stored or requested until a method is called.
+   *
    * @param options issuer, client, service and the rest of {@link CliAuthOptions}
    * @param defaultPlatform where the platform comes from when `options.platform` is not set
    * @throws {CliAuthError} `invalid_options`
@@ -354,7 +363,7 @@ export class CliAuth {
    */
   protected async context(
     signal?: AbortSignal,
-    using: { session?: Session; clientId?: string; dpop?: oauth.DPoPHandle } = {},
+    using: { session?: Session; clientId?: string; dpop?: DPoPHandle } = {},
   ): Promise<ProtocolContext> {
     const as = await this.authorizationServer(signal);
     const clientId = using.session?.clientId ?? using.clientId ?? this.#options.clientId;
@@ -600,10 +609,11 @@ export class CliAuth {
     return await platform.withLock(`${this.#options.service}.${this.#profile}.refresh`, async () => {
       const current = await this.readSession();
       if (!current) throw this.#notLoggedIn();
+      // Another process (or instance) refreshed while we waited for the lock: its token is as new as any we could
+      // get, so use it while it is still valid at all, rather than spend the rotated refresh token again.
       const someoneElseRefreshed = current.tokens.accessToken !== seen.tokens.accessToken;
-      if ((someoneElseRefreshed || !options.forceRefresh) && isFresh(current.tokens, this.#now(), this.#skew())) {
-        return current;
-      }
+      if (someoneElseRefreshed && isFresh(current.tokens, this.#now(), 0)) return current;
+      if (!options.forceRefresh && isFresh(current.tokens, this.#now(), this.#skew())) return current;
       if (!current.tokens.refreshToken) {
         await this.#clear();
         throw new CliAuthError("session_expired", "The login has expired and cannot be renewed", {
@@ -821,7 +831,9 @@ export class CliAuth {
       throw toCliAuthError(error, "resource");
     }
     const record = body as Record<string, unknown> | null;
-    const sub = typeof record?.sub === "string" ? record.sub : typeof record?.subject === "string" ? record.subject : undefined;
+    // `sub` (OpenID Connect), `subject` (this library's identityHandler), or `id` (GitHub's /user and many APIs).
+    const rawId = record?.sub ?? record?.subject ?? record?.id;
+    const sub = typeof rawId === "string" ? rawId : typeof rawId === "number" ? String(rawId) : undefined;
     if (!record || !sub) throw new CliAuthError("invalid_response", "The identity endpoint's answer names no subject");
     const claims = typeof record.claims === "object" && record.claims !== null ? record.claims as Record<string, unknown> : {};
     return userFromClaims({ ...claims, ...record, sub });

@@ -24,8 +24,11 @@ const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
  * ```
  */
 export interface RegisteredClient {
+  /** The issuer identifier of the authorization server the client is registered at. */
   issuer: string;
+  /** The `client_id` the registration endpoint issued. */
   clientId: string;
+  /** When the client was registered, epoch ms. */
   registeredAt: number;
 }
 

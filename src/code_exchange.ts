@@ -9,6 +9,7 @@ import * as oauth from "oauth4webapi";
 import { CliAuthError, sanitizedCause, toCliAuthError } from "./errors.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
+import type { IDToken } from "./oauth_types.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 import { type TokenSet, toTokenSet } from "./token_set.ts";
 
@@ -22,9 +23,10 @@ import { type TokenSet, toTokenSet } from "./token_set.ts";
  * ```
  */
 export interface GrantResult {
+  /** The tokens the token endpoint issued, in the library's shape. */
   tokens: TokenSet;
   /** Validated ID token claims (`sub`, `email`, …), when the server sent an ID token. */
-  claims?: oauth.IDToken;
+  claims?: IDToken;
 }
 
 /**

@@ -53,6 +53,7 @@ export type StorageKind = "keychain" | "file" | "memory" | "custom";
  * ```
  */
 export interface Logger {
+  /** Receives one warning, a human sentence without secrets (e.g. that the session fell back to a file). */
   warn(message: string): void;
 }
 

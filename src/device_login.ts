@@ -22,8 +22,11 @@ import type { ProtocolContext } from "./protocol_context.ts";
  * ```
  */
 export interface DeviceCodeInfo {
+  /** The short code the user types in. */
   userCode: string;
+  /** Where the user goes to type the code. */
   verificationUri: string;
+  /** The same page with the code filled in, when the server offers it. */
   verificationUriComplete?: string;
   /** Seconds until the code expires. */
   expiresIn: number;
@@ -41,7 +44,9 @@ export interface DeviceCodeInfo {
 export interface DeviceLoginOptions {
   /** The login's signal (timeout and cancel). */
   signal: AbortSignal;
+  /** Scopes to request (default: none sent, so the server's default applies). */
   scopes?: readonly string[];
+  /** Further device authorization request parameters. */
   extraParams?: Record<string, string>;
   /** Shows the code (default: a block on stderr). */
   onDeviceCode?: (info: DeviceCodeInfo) => void;

@@ -22,13 +22,21 @@ import { type HttpOptions, requestOptions } from "./http.ts";
  * ```
  */
 export interface ServerEndpoints {
+  /** The authorization endpoint URL (`authorization_endpoint`), for the browser and paste flows. */
   authorization?: string;
+  /** The token endpoint URL (`token_endpoint`); when given, discovery is skipped. */
   token?: string;
+  /** The device authorization endpoint URL (`device_authorization_endpoint`, RFC 8628), for the device flow. */
   deviceAuthorization?: string;
+  /** The token revocation endpoint URL (`revocation_endpoint`, RFC 7009), used by `logout()`. */
   revocation?: string;
+  /** The OpenID Connect userinfo endpoint URL (`userinfo_endpoint`), where the user's identity is asked. */
   userinfo?: string;
+  /** The token introspection endpoint URL (`introspection_endpoint`, RFC 7662). */
   introspection?: string;
+  /** The client registration endpoint URL (`registration_endpoint`, RFC 7591), used when no `clientId` is given. */
   registration?: string;
+  /** The URL of the server's JSON Web Key Set (`jwks_uri`). */
   jwks?: string;
 }
 

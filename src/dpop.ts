@@ -7,6 +7,7 @@
  */
 
 import * as oauth from "oauth4webapi";
+import type { CryptoKeyPair, DPoPHandle } from "./oauth_types.ts";
 
 /**
  * A DPoP key pair as stored with the session.
@@ -18,7 +19,9 @@ import * as oauth from "oauth4webapi";
  * ```
  */
 export interface StoredDpopKey {
+  /** The ES256 private key as a JWK (holds `d`): secret, kept only inside the stored session. */
   privateJwk: JsonWebKey;
+  /** The ES256 public key as a JWK, the one DPoP proofs carry in their header. */
   publicJwk: JsonWebKey;
 }
 
@@ -35,7 +38,7 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256" } as const;
  * const { keyPair, stored } = await generateDpopKey();
  * ```
  */
-export async function generateDpopKey(): Promise<{ keyPair: oauth.CryptoKeyPair; stored: StoredDpopKey }> {
+export async function generateDpopKey(): Promise<{ keyPair: CryptoKeyPair; stored: StoredDpopKey }> {
   const keyPair = await oauth.generateKeyPair("ES256", { extractable: true });
   const [privateJwk, publicJwk] = await Promise.all([
     crypto.subtle.exportKey("jwk", keyPair.privateKey),
@@ -58,7 +61,7 @@ export async function generateDpopKey(): Promise<{ keyPair: oauth.CryptoKeyPair;
  * const keyPair = await importDpopKey(stored);
  * ```
  */
-export async function importDpopKey(stored: StoredDpopKey): Promise<oauth.CryptoKeyPair> {
+export async function importDpopKey(stored: StoredDpopKey): Promise<CryptoKeyPair> {
   const [privateKey, publicKey] = await Promise.all([
     crypto.subtle.importKey("jwk", stored.privateJwk, ES256, false, ["sign"]),
     crypto.subtle.importKey("jwk", stored.publicJwk, ES256, true, ["verify"]),
@@ -81,7 +84,7 @@ export async function importDpopKey(stored: StoredDpopKey): Promise<oauth.Crypto
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  */
-export async function retryOnDpopNonce<T>(dpop: oauth.DPoPHandle | undefined, attempt: () => Promise<T>): Promise<T> {
+export async function retryOnDpopNonce<T>(dpop: DPoPHandle | undefined, attempt: () => Promise<T>): Promise<T> {
   try {
     return await attempt();
   } catch (error) {

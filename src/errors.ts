@@ -101,6 +101,8 @@ export class CliAuthError extends Error {
   readonly scopes?: string[];
 
   /**
+   * Makes an error with a stable code, a message for humans and, optionally, a hint, a cause and server details.
+   *
    * @param code the stable code
    * @param message a human sentence, without secrets
    * @param options hint, sanitized cause and server details

@@ -55,6 +55,7 @@ export function headlessReason(snapshot: EnvironmentSnapshot): HeadlessReason | 
  * ```
  */
 export interface FlowChoice {
+  /** The flow to run: `"browser"` on a desktop, else `"device"` when the server offers it, else `"manual"`. */
   flow: "browser" | "device" | "manual";
   /** Why the session counts as headless; absent on a desktop. */
   reason?: HeadlessReason;

@@ -80,8 +80,29 @@ export function guardedFetch(http: HttpOptions, operation: Operation): FetchLike
       if (isAbortError(error) || signal?.aborted) throw signal?.reason ?? error;
       throw networkError(error, operation);
     }
-    return limitBody(response, maxBytes, operation);
+    const limited = limitBody(response, maxBytes, operation);
+    return TOKEN_OPERATIONS.has(operation) ? await errorIn200(limited) : limited;
   };
+}
+
+const TOKEN_OPERATIONS = new Set<Operation>(["token", "refresh", "device_token"]);
+
+/**
+ * Some servers (GitHub) answer token requests that failed with `200` and an OAuth error body, where RFC 6749 §5.2
+ * says `400`. Such an answer is given the status it should have had, so it is handled as the error it is.
+ */
+async function errorIn200(response: Response): Promise<Response> {
+  if (response.status !== 200 || !/json/i.test(response.headers.get("content-type") ?? "")) return response;
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const record = body as Record<string, unknown> | undefined;
+  const isError = typeof record?.error === "string" && record.access_token === undefined;
+  return new Response(text, { status: isError ? 400 : 200, statusText: isError ? "Bad Request" : response.statusText, headers: response.headers });
 }
 
 function describe(operation: Operation): string {

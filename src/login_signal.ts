@@ -26,7 +26,9 @@ export const DEFAULT_LOGIN_TIMEOUT_MS = 300_000;
  * ```
  */
 export interface LoginSignal {
+  /** Aborts with `login_timeout` when time is up, or `login_cancelled` when the caller's signal aborts. */
   readonly signal: AbortSignal;
+  /** Clears the timer and stops listening to the caller's signal; call it when the login ends, however it ends. */
   dispose(): void;
 }
 

@@ -73,7 +73,7 @@ export function escapeHtml(value: string): string {
  * const html = renderCallbackPage({ kind: "success", title: "Signed in" });
  * ```
  */
-export const renderCallbackPage: CallbackPageRenderer = (info) => {
+export function renderCallbackPage(info: CallbackPageInfo): string {
   const success = info.kind === "success";
   const details = success || (!info.error && !info.description)
     ? ""
@@ -105,4 +105,4 @@ ${details}
 </main>
 </body>
 </html>`;
-};
+}

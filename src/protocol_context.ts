@@ -8,6 +8,7 @@
 import * as oauth from "oauth4webapi";
 import type { AuthorizationServer } from "./discovery.ts";
 import type { HttpOptions } from "./http.ts";
+import type { Client, ClientAuth, DPoPHandle } from "./oauth_types.ts";
 
 /**
  * The client identity the library signs in as.
@@ -38,14 +39,18 @@ export interface ClientOptions {
  * ```
  */
 export interface ProtocolContext {
+  /** The authorization server's metadata, from discovery or the endpoints given by hand. */
   readonly as: AuthorizationServer;
-  readonly client: oauth.Client;
-  readonly clientAuth: oauth.ClientAuth;
+  /** The client as oauth4webapi sends it (`client_id`, and `token_endpoint_auth_method: "none"` for a public one). */
+  readonly client: Client;
+  /** How the client authenticates at the token endpoint: `none`, HTTP Basic or the secret in the body. */
+  readonly clientAuth: ClientAuth;
+  /** Transport options for every request (`fetch`, `timeoutMs`, `allowInsecureRequests`). */
   readonly http: HttpOptions;
   /** RFC 8707 resource indicators sent on authorization and token requests. */
   readonly resource: readonly string[];
   /** An RFC 9449 DPoP handle, when the session is sender-constrained. */
-  readonly dpop?: oauth.DPoPHandle;
+  readonly dpop?: DPoPHandle;
 }
 
 /**
@@ -67,7 +72,7 @@ export interface ProtocolContext {
  */
 export function createProtocolContext(
   as: AuthorizationServer,
-  options: ClientOptions & { http?: HttpOptions; resource?: string | readonly string[]; dpop?: oauth.DPoPHandle },
+  options: ClientOptions & { http?: HttpOptions; resource?: string | readonly string[]; dpop?: DPoPHandle },
 ): ProtocolContext {
   const client: oauth.Client = { client_id: options.clientId };
   let clientAuth: oauth.ClientAuth;

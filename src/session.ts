@@ -17,9 +17,13 @@ import type { TokenSet } from "./token_set.ts";
  * ```
  */
 export interface User {
+  /** The subject: the server's stable identifier of the user. */
   sub: string;
+  /** The `email` claim, when the server shared it. */
   email?: string;
+  /** The `name` claim (display name), when the server shared it. */
   name?: string;
+  /** Any other profile claim the server shared (`preferred_username`, `picture`, …). */
   [claim: string]: unknown;
 }
 
@@ -33,10 +37,15 @@ export interface User {
  * ```
  */
 export interface Session {
+  /** The format version of the stored session; always `1` for now. */
   version: 1;
+  /** The profile the session belongs to (also the keychain account). */
   profile: string;
+  /** The issuer identifier of the authorization server that issued the tokens. */
   issuer: string;
+  /** The client ID the tokens were issued to (configured or registered on the fly). */
   clientId: string;
+  /** The session's tokens. */
   tokens: TokenSet;
   /** Identity at login time (for `status()`); `whoami()` always asks the server. */
   user?: User;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type * as oauth from "oauth4webapi";
+import type { TokenEndpointResponse } from "./oauth_types.ts";
 
 /**
  * The tokens of a session.
@@ -45,7 +45,7 @@ export interface TokenSet {
  * const tokens = toTokenSet({ access_token: "a", token_type: "bearer", expires_in: 60 }, Date.now());
  * ```
  */
-export function toTokenSet(response: oauth.TokenEndpointResponse, now: number, previous?: TokenSet): TokenSet {
+export function toTokenSet(response: TokenEndpointResponse, now: number, previous?: TokenSet): TokenSet {
   const tokens: TokenSet = {
     accessToken: response.access_token,
     tokenType: normalizeTokenType(response.token_type),

@@ -18,7 +18,9 @@ import { type DetachedSpawner, spawnDetached } from "../subprocess.ts";
  * ```
  */
 export interface BrowserCommand {
+  /** The executable to start, looked up on PATH (`open`, `xdg-open`, `rundll32`, a `$BROWSER` entry, …). */
   command: string;
+  /** Its arguments, the URL being exactly one of them (never parsed by a shell). */
   args: string[];
 }
 
@@ -32,6 +34,7 @@ export interface BrowserCommand {
  * ```
  */
 export interface BrowserEnvironment {
+  /** The operating system, as `currentOs()` reports it. */
   os: "darwin" | "linux" | "windows" | "other";
   /** Windows Subsystem for Linux. */
   wsl: boolean;

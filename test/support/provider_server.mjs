@@ -44,6 +44,8 @@ let requests = [];
 let slowDownBudget = 0;
 
 const resourceEntries = Object.entries(resources);
+// Without the device flow feature the provider refuses clients that list its grant.
+const grants = (list) => (deviceFlow ? list : list.filter((g) => !g.includes("device_code")));
 
 const configuration = {
   clients: [
@@ -52,7 +54,7 @@ const configuration = {
       client_name: "Test CLI",
       application_type: "native",
       token_endpoint_auth_method: "none",
-      grant_types: ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+      grant_types: grants(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]),
       response_types: ["code"],
       redirect_uris: ["http://127.0.0.1/callback", "http://[::1]/callback", "http://127.0.0.1/cb"],
     },
@@ -61,7 +63,7 @@ const configuration = {
       client_secret: "installed-app-secret",
       application_type: "native",
       token_endpoint_auth_method: "client_secret_post",
-      grant_types: ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+      grant_types: grants(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]),
       response_types: ["code"],
       redirect_uris: ["http://127.0.0.1/callback"],
     },
