@@ -1,22 +1,17 @@
-// One of the processes of bench/refresh_load.ts: builds a CliAuth on the shared file store, says "ready", waits for
+// One of the processes of bench/refresh_load.ts: builds a CliAuth with `storage: "file"` on the default platform (its
+// file store and lock, in the folders the parent's XDG_CONFIG_HOME and XDG_RUNTIME_DIR name), says "ready", waits for
 // a line on stdin, calls getAccessToken() once and prints what it got as JSON. Not a benchmark on its own.
-// argv[2]: JSON { issuer, service, dir, lockDir, lock } (lock: false = the default platform, as shipped)
+// argv[2]: JSON { issuer, service }
 import process from "node:process";
-import { createPlatform, fileStore, withLock } from "../adapters/mod.ts";
-import { CliAuth, isCliAuthError, type Platform } from "../mod.ts";
+import { CliAuth, isCliAuthError } from "../mod.ts";
 
-const config = JSON.parse(process.argv[2]!) as { issuer: string; service: string; dir: string; lockDir: string; lock: boolean };
-const real = createPlatform();
-const platform: Platform = config.lock
-  ? { ...real, withLock: (name, fn) => withLock(name, fn, { dir: config.lockDir }) }
-  : real;
+const config = JSON.parse(process.argv[2]!) as { issuer: string; service: string };
 const auth = new CliAuth({
   issuer: config.issuer,
   clientId: "cli",
   service: config.service,
   allowInsecureRequests: true,
-  storage: fileStore({ service: config.service, dir: config.dir }),
-  platform,
+  storage: "file",
 });
 
 process.stdout.write("ready\n");

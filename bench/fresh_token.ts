@@ -1,10 +1,13 @@
 // The fresh-token path: `getAccessToken()` on a valid session, which every command of a CLI calls first. It must
 // read the store once and return, with no request to the provider. Per-call latency (median, p99) with the memory,
 // file and Linux-keychain stores, and the requests the provider saw during the timed calls (counted by the provider).
+// The stores are the shipped ones, named by `storage` ("memory", "file" with XDG_CONFIG_HOME in a temp folder,
+// "keychain" on the private Secret Service the runner put in the environment: Bun.secrets on Bun, else secret-tool).
 //
 //   npx deno run -A bench/fresh_token.ts      npx bun bench/fresh_token.ts      node bench/run.mjs (all runtimes)
-import { fileStore, keychainStore, memoryStore } from "../adapters/mod.ts";
-import { CliAuth, type CredentialStore } from "../mod.ts";
+import process from "node:process";
+import { keychainStore } from "../adapters/mod.ts";
+import { CliAuth, type CliAuthOptions } from "../mod.ts";
 import { loginWithoutBrowser } from "../test/support/login.ts";
 import { startProvider } from "../test/support/provider.ts";
 import { emit, median, percentile, privateKeyring, progress, round, runtimeKey, runtimeName, type StoreKind, tempDir } from "./_support.ts";
@@ -22,23 +25,24 @@ const keyring = await privateKeyring().catch((error: Error) => ({
   missing: true,
 }));
 
-function storeFor(kind: StoreKind): CredentialStore & { backend?: string } {
-  if (kind === "memory") return memoryStore();
-  if (kind === "file") return fileStore({ service: SERVICE, dir: temp.dir });
-  return keychainStore({ service: SERVICE, env: keyring.env });
+process.env.XDG_CONFIG_HOME = temp.dir;
+
+/** The `storage` option: the store's name, except for a keyring this file started (only reachable through `env`). */
+function storageFor(kind: StoreKind): CliAuthOptions["storage"] {
+  return kind === "keychain" && keyring.env ? keychainStore({ service: SERVICE, env: keyring.env }) : kind;
 }
+const keychainBackend = () => keychainStore({ service: SERVICE, env: keyring.env }).backend;
 
 const rows = [];
 try {
   const kinds: StoreKind[] = "missing" in keyring ? ["memory", "file"] : ["memory", "file", "keychain"];
   for (const kind of kinds) {
-    const store = storeFor(kind);
     const auth = new CliAuth({
       issuer: provider.issuer,
       clientId: "cli",
       service: SERVICE,
       allowInsecureRequests: true,
-      storage: store,
+      storage: storageFor(kind),
     });
     await loginWithoutBrowser(auth);
     for (let i = 0; i < WARMUP; i++) await auth.getAccessToken();
@@ -54,7 +58,7 @@ try {
     const totalMs = performance.now() - started;
     const requests = (await provider.requests()).length;
     if (!token) throw new Error("no token");
-    const backend = store.backend ? `${kind} (${store.backend})` : kind;
+    const backend = kind === "keychain" ? `keychain (${keychainBackend()})` : kind;
     progress(`fresh token, ${backend}: median ${median(samples).toFixed(3)} ms, ${requests} requests`);
     rows.push({
       store: kind,
@@ -65,7 +69,7 @@ try {
       meanMs: round(totalMs / samples.length, 4),
       requests,
     });
-    await store.delete("default");
+    await auth.logout({ revoke: false });
   }
 } finally {
   await provider.close();

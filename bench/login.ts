@@ -4,14 +4,15 @@
 // close (the library exchanges the code once the browser has its page and the port is closed), token exchange,
 // userinfo, store write (file store), and the rest (the library's own work: PKCE, state, ID token checks, JSON).
 // No library code is changed for this: the timestamps come from the public `fetch` option (each provider request
-// the library makes), the `platform` option (the real platform, with `startLoopbackServer` timed) and a timed
-// `CredentialStore` around the real file store.
+// the library makes) and the `platform` option: the real platform, with `startLoopbackServer` timed and the writes
+// of the store it creates for `storage: "file"` (XDG_CONFIG_HOME in a temp folder) timed.
 //
 // The device flow is not timed here: its length is the provider's polling interval (RFC 8628), not our work.
 //
 //   npx deno run -A bench/login.ts      npx bun bench/login.ts      node bench/run.mjs (all runtimes)
-import { createPlatform, fileStore } from "../adapters/mod.ts";
-import { CliAuth, type CredentialStore, type Platform } from "../mod.ts";
+import process from "node:process";
+import { createPlatform } from "../adapters/mod.ts";
+import { CliAuth, type Platform } from "../mod.ts";
 import { authorizeWithoutBrowser } from "../test/support/interact.ts";
 import { startProvider } from "../test/support/provider.ts";
 import { emit, median, progress, round, runtimeKey, runtimeName, tempDir } from "./_support.ts";
@@ -35,6 +36,7 @@ type Phase = (typeof PHASES)[number];
 
 const provider = await startProvider();
 const temp = await tempDir("cli-auth-bench-login-");
+process.env.XDG_CONFIG_HOME = temp.dir;
 
 async function timedLogin(): Promise<Record<Phase | "total", number>> {
   const spent: Record<Phase, number> = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
@@ -78,17 +80,18 @@ async function timedLogin(): Promise<Record<Phase | "total", number>> {
         },
       };
     },
-  };
-
-  const file = fileStore({ service: SERVICE, dir: temp.dir });
-  const store: CredentialStore = {
-    kind: "file",
-    get: (key) => file.get(key),
-    delete: (key) => file.delete(key),
-    async set(key, value) {
-      const t0 = performance.now();
-      await file.set(key, value);
-      add("storeWrite", performance.now() - t0);
+    createStore(kind, options) {
+      const store = real.createStore(kind, options);
+      return {
+        kind: store.kind,
+        get: (key) => store.get(key),
+        delete: (key) => store.delete(key),
+        async set(key, value) {
+          const t0 = performance.now();
+          await store.set(key, value);
+          add("storeWrite", performance.now() - t0);
+        },
+      };
     },
   };
 
@@ -97,7 +100,7 @@ async function timedLogin(): Promise<Record<Phase | "total", number>> {
     clientId: "cli",
     service: SERVICE,
     allowInsecureRequests: true,
-    storage: store,
+    storage: "file",
     platform,
     fetch: timedFetch,
   });

@@ -5,17 +5,16 @@
 //   - 8 processes calling getAccessToken() at once (started and ready first; the clock runs from "go" to the last
 //     answer): the cross-process lock, then a re-read of the store.
 // Refresh requests are counted by the provider (must be 1 per round); every caller must get the same new token.
-//
-// On main today, CliAuth's default platform does not hold a lock yet (its withLock only runs the function) and
-// `storage: "file"` is not wired to fileStore(); so the load lines plug the storage adapters' fileStore() and
-// withLock() into the public `storage` and `platform` options, and one more line runs 8 processes on the default
-// platform as shipped, to show what the lock is for.
+// Everything as shipped: `storage: "file"` and the default platform's lock, their folders (XDG_CONFIG_HOME,
+// XDG_RUNTIME_DIR) in a temp folder.
 //
 //   npx deno run -A bench/refresh_load.ts      npx bun bench/refresh_load.ts      node bench/run.mjs (all runtimes)
 import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { createPlatform, fileStore, withLock } from "../adapters/mod.ts";
-import { CliAuth, type Platform } from "../mod.ts";
+import { fileStore } from "../adapters/mod.ts";
+import { CliAuth } from "../mod.ts";
 import { loginWithoutBrowser } from "../test/support/login.ts";
 import { startProvider } from "../test/support/provider.ts";
 import { commandFor, emit, median, progress, ROOT, round, runtimeKey, runtimeName, tempDir } from "./_support.ts";
@@ -29,12 +28,15 @@ const CHILD = fileURLToPath(new URL("./_refresh_child.ts", import.meta.url));
 
 const provider = await startProvider();
 const temp = await tempDir("cli-auth-bench-refresh-");
-const lockDir = `${temp.dir}/locks`;
-const store = fileStore({ service: SERVICE, dir: temp.dir });
-const real = createPlatform();
-const lockedPlatform: Platform = { ...real, withLock: (name, fn) => withLock(name, fn, { dir: lockDir }) };
-const newAuth = (platform: Platform) =>
-  new CliAuth({ issuer: provider.issuer, clientId: "cli", service: SERVICE, allowInsecureRequests: true, storage: store, platform });
+process.env.XDG_CONFIG_HOME = `${temp.dir}/config`;
+process.env.XDG_RUNTIME_DIR = `${temp.dir}/run`;
+mkdirSync(process.env.XDG_RUNTIME_DIR, { mode: 0o700 });
+const childEnv: Record<string, string> = {};
+for (const [key, value] of Object.entries(process.env)) if (value !== undefined) childEnv[key] = value;
+/** The same file the library uses, to make the stored session expire. */
+const store = fileStore({ service: SERVICE });
+const newAuth = () =>
+  new CliAuth({ issuer: provider.issuer, clientId: "cli", service: SERVICE, allowInsecureRequests: true, storage: "file" });
 
 /** Makes the stored access token expire within the refresh skew; returns it. */
 async function expire(): Promise<string> {
@@ -58,7 +60,7 @@ interface Round {
 }
 
 async function inProcessRound(): Promise<Round> {
-  const auth = newAuth(lockedPlatform);
+  const auth = newAuth();
   const old = await expire();
   await provider.reset();
   const t0 = performance.now();
@@ -84,10 +86,10 @@ interface Child {
 
 const childCommand = commandFor(CHILD, runtimeKey());
 
-async function startChild(lock: boolean): Promise<Child> {
+async function startChild(): Promise<Child> {
   const [command, args] = await childCommand;
-  const config = { issuer: provider.issuer, service: SERVICE, dir: temp.dir, lockDir, lock };
-  const child = spawn(command, [...args, JSON.stringify(config)], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  const config = { issuer: provider.issuer, service: SERVICE };
+  const child = spawn(command, [...args, JSON.stringify(config)], { cwd: ROOT, env: childEnv, stdio: ["pipe", "pipe", "inherit"] });
   child.stdout.setEncoding("utf8");
   let out = "";
   let onLine: ((line: string) => void)[] = [];
@@ -114,8 +116,8 @@ async function startChild(lock: boolean): Promise<Child> {
   return { send: (line) => child.stdin.write(`${line}\n`), result: Promise.race([result, exited]) };
 }
 
-async function processesRound(lock: boolean): Promise<Round> {
-  const children = await Promise.all(Array.from({ length: PROCESSES }, () => startChild(lock)));
+async function processesRound(): Promise<Round> {
+  const children = await Promise.all(Array.from({ length: PROCESSES }, () => startChild()));
   const old = await expire();
   await provider.reset();
   const t0 = performance.now();
@@ -148,7 +150,7 @@ const summary = (label: string, rounds: Round[]) => ({
 
 const lines = [];
 try {
-  await loginWithoutBrowser(newAuth(lockedPlatform));
+  await loginWithoutBrowser(newAuth());
   await inProcessRound(); // warm-up: code paths, connections, the lock folder
   const inProcess = [];
   for (let i = 0; i < ROUNDS_IN_PROCESS; i++) inProcess.push(await inProcessRound());
@@ -156,14 +158,9 @@ try {
   progress(`refresh: ${CONCURRENT} concurrent calls done`);
 
   const processes = [];
-  for (let i = 0; i < ROUNDS_PROCESSES; i++) processes.push(await processesRound(true));
-  lines.push({ key: "processes", ...summary(`${PROCESSES} processes, withLock() plugged in`, processes) });
-  progress(`refresh: ${PROCESSES} processes with the lock done`);
-
-  // As shipped: the default platform. A double refresh revokes the grant, so this goes last, on a new login.
-  await loginWithoutBrowser(newAuth(lockedPlatform));
-  lines.push({ key: "processesDefault", ...summary(`${PROCESSES} processes, default platform`, [await processesRound(false)]) });
-  progress(`refresh: ${PROCESSES} processes on the default platform done`);
+  for (let i = 0; i < ROUNDS_PROCESSES; i++) processes.push(await processesRound());
+  lines.push({ key: "processes", ...summary(`${PROCESSES} processes at once`, processes) });
+  progress(`refresh: ${PROCESSES} processes done`);
 } finally {
   await provider.close();
   await temp.remove();
