@@ -47,14 +47,6 @@ const entries: Entry[] = [
     source: `export { CliAuth } from ${ours};\n`,
     reference: true,
   },
-  {
-    // What mod.ts will carry once the default platform creates the keychain and file stores and holds the lock
-    // (today the storage adapters are only in @x/cli-auth/adapters).
-    key: "ours-stores",
-    label: "@x/cli-auth + stores and lock",
-    source: `export * from ${ours};\nexport { autoStore, withLock } from ${JSON.stringify(join(ROOT, "adapters/mod.ts"))};\n`,
-    reference: true,
-  },
   { key: "oauth4webapi", label: "oauth4webapi", version: version("oauth4webapi"), source: `export * from "oauth4webapi";\n`, reference: true },
   ...["openid-client", "@azure/msal-node", "oauth-callback"].map((name) => ({
     key: name,
@@ -99,6 +91,34 @@ function bunSize(file: string, external: string[]): Size | null {
   return sizeOf(readFileSync(outfile));
 }
 
+/**
+ * Where our own minified bytes come from (esbuild's metafile, oauth4webapi external), by folder, and the largest
+ * files: the "why" beside the totals.
+ */
+async function ourParts(): Promise<{ byFolder: Record<string, number>; largestFiles: [string, number][] }> {
+  const result = await build({
+    entryPoints: [join(ROOT, "mod.ts")],
+    bundle: true,
+    minify: true,
+    write: false,
+    metafile: true,
+    format: "esm",
+    platform: "node",
+    target: "es2022",
+    external: ["oauth4webapi"],
+    absWorkingDir: ROOT,
+    logLevel: "silent",
+  });
+  const inputs = Object.values(result.metafile.outputs)[0]!.inputs;
+  const files = Object.entries(inputs).map(([path, { bytesInOutput }]) => [path, bytesInOutput] as [string, number]);
+  const byFolder: Record<string, number> = {};
+  for (const [path, bytes] of files) {
+    const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : path;
+    byFolder[folder] = (byFolder[folder] ?? 0) + bytes;
+  }
+  return { byFolder, largestFiles: files.sort((a, b) => b[1] - a[1]).slice(0, 8) };
+}
+
 progress(`bundle size: ${entries.length} entries, esbuild and bun build`);
 const rows = [];
 for (const entry of entries) {
@@ -123,4 +143,5 @@ emit({
   esbuildVersion: version("esbuild"),
   bunVersion: version("bun"),
   rows,
+  ours: await ourParts(),
 });

@@ -180,6 +180,13 @@ function bundleTable(r: any): string[] {
       }`,
     );
   }
+  const byFolder = Object.entries(r.ours.byFolder as Record<string, number>).sort((a, b) => b[1] - a[1]);
+  out.push(
+    `  our own code (${kb(byFolder.reduce((sum, [, bytes]) => sum + bytes, 0))} KiB minified) by folder: ${
+      byFolder.map(([folder, bytes]) => `${folder} ${kb(bytes)}`).join(", ")
+    }`,
+    `  largest files: ${r.ours.largestFiles.map(([file, bytes]: [string, number]) => `${file} ${kb(bytes)}`).join(", ")}`,
+  );
   return out;
 }
 
