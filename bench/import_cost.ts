@@ -5,10 +5,12 @@
 //   npx bun bench/import_cost.ts
 //   npm run build && node bench/run.mjs        (Node runs it through the runner; it imports the built dist/mod.js)
 //
-// Method: every command is spawned WARMUP times first (Deno caches its transpiled TypeScript), then RUNS rounds in
-// which each command runs twice, once bare (wall time, measured around a synchronous spawn) and once under
-// /usr/bin/time (peak RSS, GNU time's %M, in KiB), the order of the commands rotating from round to round so that
-// a busy neighbour hits them alike. Medians are reported, with the ratio and the milliseconds added over the floor.
+// Method: every command is spawned WARMUP times first (Deno caches its transpiled TypeScript), then RUNS rounds. In a
+// round every command runs right after a run of the floor (wall time, measured around a synchronous spawn), and once
+// more under /usr/bin/time (peak RSS, GNU time's %M, in KiB), the order of the commands rotating from round to round.
+// The ratio and the milliseconds added are the medians of each run against the floor run just before it: on a shared
+// machine whose load drifts, a pair a few milliseconds apart sees the same load, where separate medians may not.
+// Reported: median wall time, minimum, median paired ratio and difference, median peak RSS.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -135,18 +137,26 @@ progress(`import cost: ${commands.length} commands, ${WARMUP} warm-up + ${RUNS} 
 for (const command of commands) for (let i = 0; i < WARMUP; i++) run(command, false);
 
 const times = commands.map(() => [] as number[]);
+const ratios = commands.map(() => [] as number[]);
+const added = commands.map(() => [] as number[]);
 const rss = commands.map(() => [] as number[]);
 for (let round = 0; round < RUNS; round++) {
   for (let k = 0; k < commands.length; k++) {
     const index = (k + round) % commands.length;
-    times[index]!.push(run(commands[index]!, false).ms);
+    if (index !== 0) {
+      const floorMs = run(commands[0]!, false).ms;
+      const ms = run(commands[index]!, false).ms;
+      times[0]!.push(floorMs);
+      times[index]!.push(ms);
+      ratios[index]!.push(ms / floorMs);
+      added[index]!.push(ms - floorMs);
+    }
     if (haveTime) rss[index]!.push(run(commands[index]!, true).rssKb!);
   }
 }
 load.push(loadavg()[0]!);
 rmSync(rssFile, { force: true });
 
-const floor = median(times[0]!);
 const floorRss = median(rss[0]!);
 emit({
   benchmark: "import_cost",
@@ -166,10 +176,11 @@ emit({
       reference: command.reference ?? false,
       command: [runtime, ...command.args.map((a) => a.replace(ROOT, ""))].join(" "),
       medianMs: round(ms),
+      minMs: round(Math.min(...times[i]!)),
       p25Ms: round(percentile(times[i]!, 25)),
       p75Ms: round(percentile(times[i]!, 75)),
-      ratio: round(ms / floor, 3),
-      addedMs: round(ms - floor),
+      ratio: i === 0 ? 1 : round(median(ratios[i]!), 3),
+      addedMs: i === 0 ? 0 : round(median(added[i]!)),
       rssMb: haveTime ? round(kb / 1024, 1) : null,
       addedRssMb: haveTime ? round((kb - floorRss) / 1024, 1) : null,
     };
