@@ -105,10 +105,11 @@ async function startChild(): Promise<Child> {
   const nextLine = () => new Promise<string>((resolve) => onLine.push(resolve));
   const ready = nextLine();
   const result = nextLine().then((line) => JSON.parse(line));
+  // "close", not "exit": a child's last line may still be in the pipe when it has exited.
   const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       onLine = [];
-      reject(new Error(`refresh child exited with ${code}`));
+      reject(new Error(`refresh child ended with ${code} before answering`));
     })
   );
   exited.catch(() => {});
