@@ -7,7 +7,7 @@
 import { invalidToken } from "./challenge.ts";
 
 /**
- * The authentication schemes a token can arrive with. Only `Bearer` is verified today; `DPoP` is recognised.
+ * The authentication schemes a token can arrive with: `Bearer` (RFC 6750), or `DPoP` with a proof (RFC 9449 §7.1).
  *
  * @example Usage
  * ```ts

@@ -1,11 +1,13 @@
 /**
- * The errors a protected resource answers with (RFC 6750 §3): how a verification failure becomes a
- * {@link CliAuthError} and how that error becomes a `WWW-Authenticate` header.
+ * The errors a protected resource answers with (RFC 6750 §3, RFC 9449 §7): how a verification failure becomes a
+ * {@link CliAuthError} and how that error becomes a `WWW-Authenticate` header with a `Bearer` and/or a `DPoP`
+ * challenge.
  *
  * @module
  */
 
 import { CliAuthError } from "../src/errors.ts";
+import type { AuthorizationScheme } from "./bearer.ts";
 
 /** How a failure was caused: no credentials at all (or an unknown scheme), or credentials that failed. */
 interface InvalidTokenOptions {
@@ -33,6 +35,102 @@ export function invalidToken(description: string, options: InvalidTokenOptions =
     status: 401,
     cause: options.cause,
   });
+}
+
+/**
+ * A `CliAuthError` with code `invalid_token` (status 401) whose OAuth error is `invalid_dpop_proof`: the DPoP proof
+ * itself is missing, malformed, badly signed, for another request, too old or replayed (RFC 9449 §7.1).
+ *
+ * @param description what is wrong with the proof, nothing secret
+ * @param cause the underlying failure
+ * @returns the error to throw
+ */
+export function invalidDpopProof(description: string, cause?: unknown): CliAuthError {
+  return new CliAuthError("invalid_token", description, {
+    error: "invalid_dpop_proof",
+    errorDescription: description,
+    status: 401,
+    cause,
+  });
+}
+
+/** Nonces to send in `DPoP-Nonce` with a `use_dpop_nonce` error. */
+const nonces = new WeakMap<CliAuthError, string>();
+
+/**
+ * A `CliAuthError` with code `invalid_token` (status 401) whose OAuth error is `use_dpop_nonce`: the proof carried
+ * no nonce, or one this server no longer accepts; the answer hands out `nonce` in a `DPoP-Nonce` header (RFC 9449 §9).
+ *
+ * @param nonce the nonce the client is to use
+ * @returns the error to throw
+ */
+export function useDpopNonce(nonce: string): CliAuthError {
+  const description = "This API requires a server nonce in DPoP proofs: retry with the one in the DPoP-Nonce header";
+  const error = new CliAuthError("invalid_token", description, {
+    error: "use_dpop_nonce",
+    errorDescription: description,
+    status: 401,
+  });
+  nonces.set(error, nonce);
+  return error;
+}
+
+/**
+ * The nonce to send in a `DPoP-Nonce` response header with an error, if it is a `use_dpop_nonce` error from a
+ * verifier that demands server nonces ({@link unauthorizedResponse} sends it for you).
+ *
+ * @param error what `verifyRequest` threw
+ * @returns the nonce, or `undefined`
+ *
+ * @example A response built by hand
+ * ```ts
+ * import { createDpopNonceSource, createVerifier, dpopNonceOf, isCliAuthError, wwwAuthenticate } from "@x/cli-auth/server";
+ * const verifier = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   dpop: { nonce: createDpopNonceSource() },
+ * });
+ * async function handle(request: Request): Promise<Response> {
+ *   try {
+ *     return Response.json(await verifier.verifyRequest(request));
+ *   } catch (error) {
+ *     if (!isCliAuthError(error)) throw error;
+ *     const headers = new Headers({ "www-authenticate": wwwAuthenticate(error) ?? "Bearer" });
+ *     const nonce = dpopNonceOf(error);
+ *     if (nonce) headers.set("dpop-nonce", nonce);
+ *     return new Response(null, { status: error.status ?? 503, headers });
+ *   }
+ * }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
+ */
+export function dpopNonceOf(error: CliAuthError): string | undefined {
+  return nonces.get(error);
+}
+
+/**
+ * What the verifier knew when it refused a request, for the challenges: the scheme the request used (when its
+ * `Authorization` header could be read) and the schemes the API takes.
+ */
+export interface ChallengeContext {
+  /** The scheme the request used; the challenge of that scheme carries the error (RFC 9449 §7.2). */
+  used?: AuthorizationScheme;
+  /** Whether the API takes Bearer tokens (not when it requires DPoP). */
+  bearer: boolean;
+  /** The algorithms the API takes for DPoP proofs, when it takes DPoP at all: the `algs` parameter. */
+  dpopAlgorithms?: readonly string[];
+}
+
+const contexts = new WeakMap<CliAuthError, ChallengeContext>();
+
+/**
+ * Records what the verifier knew about a refusal (see {@link ChallengeContext}), for {@link wwwAuthenticate}.
+ *
+ * @param error the refusal
+ * @param context the scheme used and the schemes offered
+ */
+export function setChallengeContext(error: CliAuthError, context: ChallengeContext): void {
+  if (!contexts.has(error)) contexts.set(error, context);
 }
 
 /**
@@ -72,10 +170,12 @@ export interface ChallengeOptions {
 }
 
 /**
- * The `WWW-Authenticate` value for a verification failure: `Bearer error="invalid_token", error_description="…"`
+ * The `Bearer` challenge alone for a verification failure: `Bearer error="invalid_token", error_description="…"`
  * (401), `Bearer error="insufficient_scope", …, scope="…"` (403), or a bare `Bearer` challenge when the request had
- * no credentials (RFC 6750 §3.1). Descriptions are reduced to the characters RFC 6750 allows in them, so the header
- * is always well-formed; `realm` and `resource_metadata` are quoted with `\` escapes.
+ * no credentials (RFC 6750 §3.1). For an API that also takes DPoP, use {@link wwwAuthenticate}, which adds the
+ * `DPoP` challenge and puts the error on the scheme the request used. Descriptions are reduced to the characters
+ * RFC 6750 allows in them, so the header is always well-formed; `realm` and `resource_metadata` are quoted with `\`
+ * escapes.
  *
  * @param error what `verifyRequest` threw
  * @param options `realm` and `resource_metadata` to add
@@ -84,7 +184,7 @@ export interface ChallengeOptions {
  * @example Usage
  * ```ts
  * import { bearerChallenge, createVerifier, isCliAuthError } from "@x/cli-auth/server";
- * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
+ * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com", dpop: false });
  * async function handle(request: Request): Promise<Response> {
  *   try {
  *     const { subject } = await verifier.verifyRequest(request);
@@ -101,18 +201,71 @@ export interface ChallengeOptions {
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function bearerChallenge(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
-  if (error.code !== "invalid_token" && error.code !== "insufficient_scope") return undefined;
+  if (!isTokenError(error)) return undefined;
+  const used = contexts.get(error)?.used;
+  return challenge("Bearer", error, used === undefined || used === "Bearer", options);
+}
+
+/**
+ * The whole `WWW-Authenticate` value for a verification failure, with one challenge per scheme the API takes
+ * (RFC 9449 §7.2): `Bearer` unless the verifier requires DPoP, and `DPoP` with `algs="…"` unless the verifier was made
+ * with `dpop: false`. The error goes on the challenge of the scheme the request used; a request without credentials
+ * gets bare challenges (`Bearer, DPoP algs="ES256 …"`, RFC 6750 §3.1). `realm` and `resource_metadata` (RFC 9728 §5.1)
+ * go on every challenge. For an error that did not come from a verifier, this is {@link bearerChallenge}.
+ *
+ * @param error what `verifyRequest` threw
+ * @param options `realm` and `resource_metadata` to add
+ * @returns the header value, or `undefined` for an error that is not about the token (answer 500/503 instead)
+ *
+ * @example Usage
+ * ```ts
+ * import { createVerifier, isCliAuthError, wwwAuthenticate } from "@x/cli-auth/server";
+ * const verifier = createVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
+ * const error = await verifier.verifyRequest(new Request("https://api.example.com/me")).catch((e) => e);
+ * if (isCliAuthError(error)) console.assert(wwwAuthenticate(error)?.startsWith("Bearer, DPoP algs=") === true);
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.2
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
+ */
+export function wwwAuthenticate(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
+  if (!isTokenError(error)) return undefined;
+  const context = contexts.get(error) ?? { bearer: true };
+  const offered: AuthorizationScheme[] = [];
+  if (context.bearer) offered.push("Bearer");
+  if (context.dpopAlgorithms) offered.push("DPoP");
+  if (offered.length === 0) offered.push("Bearer");
+  const carrier = context.used !== undefined && offered.includes(context.used) ? context.used : offered[0];
+  return offered
+    .map((scheme) => challenge(scheme, error, scheme === carrier, options, context.dpopAlgorithms))
+    .join(", ");
+}
+
+function isTokenError(error: CliAuthError): boolean {
+  return error.code === "invalid_token" || error.code === "insufficient_scope";
+}
+
+/** One challenge: `realm`, then the error (when this scheme carries it), `algs` for DPoP, `resource_metadata`. */
+function challenge(
+  scheme: AuthorizationScheme,
+  error: CliAuthError,
+  carriesError: boolean,
+  options: ChallengeOptions,
+  algorithms?: readonly string[],
+): string {
   const parameters: string[] = [];
   if (options.realm !== undefined) parameters.push(`realm=${quote(options.realm)}`);
-  if (error.error !== undefined) {
+  if (carriesError && error.error !== undefined) {
     parameters.push(`error=${quote(error.error)}`);
     if (error.errorDescription) parameters.push(`error_description=${quote(rfc6750Text(error.errorDescription))}`);
     if (error.code === "insufficient_scope" && error.scopes?.length) {
       parameters.push(`scope=${quote(rfc6750Text(error.scopes.join(" ")))}`);
     }
   }
+  if (scheme === "DPoP" && algorithms?.length) parameters.push(`algs=${quote(algorithms.join(" "))}`);
   if (options.resourceMetadata !== undefined) parameters.push(`resource_metadata=${quote(options.resourceMetadata)}`);
-  return parameters.length === 0 ? "Bearer" : `Bearer ${parameters.join(", ")}`;
+  return parameters.length === 0 ? scheme : `${scheme} ${parameters.join(", ")}`;
 }
 
 /** RFC 6750 §3: `error_description` and `scope` use %x20-21 / %x23-5B / %x5D-7E only: no `"`, no `\`, no controls. */

@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { CliAuthError } from "../src/errors.ts";
-import { bearerChallenge, type ChallengeOptions } from "./challenge.ts";
+import { type CliAuthError, isCliAuthError } from "../src/errors.ts";
+import { type ChallengeOptions, wwwAuthenticate } from "./challenge.ts";
+import { json, unauthorizedResponse } from "./unauthorized_response.ts";
 import type { Verifier, VerifyOptions } from "./verifier.ts";
 
 /**
@@ -30,18 +31,20 @@ export interface IdentityHandlerOptions extends VerifyOptions, ChallengeOptions 
   onError?: (error: CliAuthError) => void;
 }
 
-/** Codes that mean the issuer could not be asked right now: the client may simply retry. */
-const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discovery_failed"]);
-
 /**
  * A `(request: Request) => Promise<Response>` that answers who the bearer of the request's token is:
  *
- * - `200` `{ subject, type, scopes, claims }` (`Cache-Control: no-store`);
- * - `401` with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"` for a bad token, or a bare
- *   `Bearer` challenge when the request has no token (RFC 6750 §3.1);
+ * - `200` `{ subject, type, scopes, claims }` (`Cache-Control: no-store`), for Bearer and DPoP requests alike;
+ * - `401` with `WWW-Authenticate: Bearer error="invalid_token", error_description="…", DPoP algs="…"` for a bad
+ *   token (the error on the `DPoP` challenge when the request used DPoP), bare `Bearer, DPoP algs="…"` challenges
+ *   when the request has no token (RFC 6750 §3.1, RFC 9449 §7.2), `DPoP error="use_dpop_nonce"` plus a `DPoP-Nonce`
+ *   header when the verifier demands server nonces;
  * - `403` with `error="insufficient_scope"` when `scopes` are required and missing;
  * - `503` (`Retry-After: 5`) when the issuer cannot be reached, `500` for a server misconfiguration;
  * - `405` for methods other than GET and HEAD.
+ *
+ * Failures are answered by {@link unauthorizedResponse}; give `resourceMetadata` (see `resourceMetadataUrl`) so
+ * that clients can find the authorization server from a `401` (RFC 9728 §5.1).
  *
  * Every answer is JSON and says `Cache-Control: no-store`. It plugs into Deno's and Bun's `serve`, Hono
  * (`app.get("/me", (c) => handler(c.req.raw))`), Next route handlers (`export const GET = handler`) and Workers.
@@ -60,6 +63,8 @@ const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discov
  * // Deno, Bun: serve({ fetch: (request) => new URL(request.url).pathname === "/me" ? whoami(request) : notFound })
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function identityHandler(
   verifier: Pick<Verifier, "verifyRequest">,
@@ -74,30 +79,9 @@ export function identityHandler(
       const { subject, type, scopes: granted, claims } = await verifier.verifyRequest(request, { accepts, scopes });
       return json(200, { subject, type, scopes: granted, claims }, { vary: "authorization" });
     } catch (error) {
-      const failure = error as CliAuthError;
-      const challenge = bearerChallenge(failure, { realm, resourceMetadata });
-      if (challenge !== undefined) {
-        // No credentials: no error code in the body either, as in the challenge (RFC 6750 §3.1).
-        const body = failure.error === undefined
-          ? { error_description: failure.errorDescription }
-          : { error: failure.error, error_description: failure.errorDescription };
-        return json(failure.code === "insufficient_scope" ? 403 : 401, body, { "www-authenticate": challenge });
-      }
-      onError?.(failure);
-      if (UNAVAILABLE.has(failure.code)) {
-        return json(503, {
-          error: "temporarily_unavailable",
-          error_description: "The access token could not be checked right now; try again shortly",
-        }, { "retry-after": "5" });
-      }
-      return json(500, { error: "server_error", error_description: "The access token could not be checked" });
+      // Failures that are not the client's fault answer 503/500 without detail: report them.
+      if (!isCliAuthError(error) || wwwAuthenticate(error) === undefined) onError?.(error as CliAuthError);
+      return unauthorizedResponse(error, { realm, resourceMetadata });
     }
   };
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
 }

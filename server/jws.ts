@@ -1,11 +1,13 @@
 /**
- * JSON Web Signatures in compact form (RFC 7515), only as far as access tokens need: decoding, the asymmetric
- * algorithms of RFC 7518 §3 and RFC 8037, key selection from a JWK Set, key import and signature checks, all with
- * Web Crypto. `none` and the HMAC algorithms are refused: a resource server holds no shared secret with the issuer.
+ * JSON Web Signatures in compact form (RFC 7515), only as far as access tokens and DPoP proofs need: decoding, the
+ * asymmetric algorithms of RFC 7518 §3 and RFC 8037, key selection from a JWK Set, key import and signature checks,
+ * all with Web Crypto. `none` and the HMAC algorithms are refused: a resource server holds no shared secret with the
+ * issuer, and a DPoP proof must be signed with an asymmetric key (RFC 9449 §11.6).
  *
  * @module
  */
 
+import type { CliAuthError } from "../src/errors.ts";
 import { invalidToken } from "./challenge.ts";
 import { fromBase64Url, fromUtf8, utf8 } from "./encoding.ts";
 
@@ -58,6 +60,25 @@ export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = [
   "Ed25519",
 ];
 
+/**
+ * What a JWS is to the server, for the words and the error of a refusal: the access token, or a DPoP proof.
+ */
+export interface JwsRole {
+  /** How messages name the JWS: "access token", "DPoP proof". */
+  readonly noun: string;
+  /** How messages name the key that verifies it. */
+  readonly keyNoun: string;
+  /** The error for a JWS that fails a check, with the underlying failure when there is one. */
+  invalid(description: string, cause?: unknown): CliAuthError;
+}
+
+/** An access token (RFC 9068): refusals are `invalid_token`. */
+export const ACCESS_TOKEN: JwsRole = {
+  noun: "access token",
+  keyNoun: "issuer's signing key",
+  invalid: (description, cause) => invalidToken(description, { cause }),
+};
+
 /** The protected header of a JWS, as far as verification reads it. */
 export interface JwsHeader {
   alg: string;
@@ -92,25 +113,25 @@ export function looksLikeJws(token: string): boolean {
  * Decodes a compact JWS whose payload is a JSON object (a JWT), without checking anything but its form.
  *
  * @param token the compact JWS
+ * @param role what the JWS is (default: an access token), for the error
  * @returns header, payload, signing input and signature
  * @throws {CliAuthError} `invalid_token` when the token is not a well-formed JWT
  */
-export function decodeJws(token: string): DecodedJws {
+export function decodeJws(token: string, role: JwsRole = ACCESS_TOKEN): DecodedJws {
+  const malformed = () => role.invalid(`The ${role.noun} is not a well-formed JWT`);
   const parts = token.split(".");
-  if (parts.length !== 3 || !looksLikeJws(token)) throw invalidToken("The access token is not a well-formed JWT");
+  if (parts.length !== 3 || !looksLikeJws(token)) throw malformed();
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
   const header = decodeJsonObject(encodedHeader);
   const payload = decodeJsonObject(encodedPayload);
-  if (!header || !payload) throw invalidToken("The access token is not a well-formed JWT");
-  if (typeof header.alg !== "string") throw invalidToken("The access token names no signing algorithm");
-  if (header.kid !== undefined && typeof header.kid !== "string") {
-    throw invalidToken("The access token is not a well-formed JWT");
-  }
+  if (!header || !payload) throw malformed();
+  if (typeof header.alg !== "string") throw role.invalid(`The ${role.noun} names no signing algorithm`);
+  if (header.kid !== undefined && typeof header.kid !== "string") throw malformed();
   let signature: Uint8Array<ArrayBuffer>;
   try {
     signature = fromBase64Url(encodedSignature);
   } catch {
-    throw invalidToken("The access token is not a well-formed JWT");
+    throw malformed();
   }
   return {
     header: header as JwsHeader,
@@ -183,15 +204,36 @@ function spec(alg: string): AlgorithmSpec | undefined {
  *
  * @param header the protected header
  * @param allowed the accepted algorithms
+ * @param role what the JWS is (default: an access token), for the error
  * @throws {CliAuthError} `invalid_token`
  */
-export function checkJwsHeader(header: JwsHeader, allowed: readonly string[]): void {
+export function checkJwsHeader(header: JwsHeader, allowed: readonly string[], role: JwsRole = ACCESS_TOKEN): void {
   if (!allowed.includes(header.alg) || !spec(header.alg)) {
-    throw invalidToken(`The access token's signing algorithm is not accepted`);
+    throw role.invalid(`The ${role.noun}'s signing algorithm is not accepted`);
   }
   if (header.crit !== undefined) {
-    throw invalidToken("The access token asks for critical header extensions this server does not understand");
+    throw role.invalid(`The ${role.noun} asks for critical header extensions this server does not understand`);
   }
+}
+
+/**
+ * Whether a JWK can verify signatures of an algorithm: its key type and curve fit `alg`, and its own `alg`, `use`
+ * and `key_ops` (when present) do not say otherwise.
+ *
+ * @param jwk the key
+ * @param alg the JWS algorithm
+ * @returns `true` when the key fits
+ */
+export function keyFitsAlgorithm(jwk: JsonWebKey, alg: string): boolean {
+  const algorithm = spec(alg);
+  if (!algorithm) return false;
+  const { use } = jwk as JsonWebKey & { use?: unknown };
+  if (jwk.kty !== algorithm.kty) return false;
+  if (algorithm.crv !== undefined && jwk.crv !== algorithm.crv) return false;
+  if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, alg)) return false;
+  if (use !== undefined && use !== "sig") return false;
+  if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes("verify")) return false;
+  return true;
 }
 
 /**
@@ -204,17 +246,9 @@ export function checkJwsHeader(header: JwsHeader, allowed: readonly string[]): v
  * @throws {CliAuthError} `invalid_token` when several keys fit a header without `kid`
  */
 export function selectJwk(keys: readonly JsonWebKey[], header: JwsHeader): JsonWebKey | undefined {
-  const algorithm = spec(header.alg);
-  if (!algorithm) return undefined;
   const candidates = keys.filter((jwk) => {
-    const { kid, use } = jwk as JsonWebKey & { kid?: unknown; use?: unknown };
-    if (jwk.kty !== algorithm.kty) return false;
-    if (header.kid !== undefined && kid !== header.kid) return false;
-    if (algorithm.crv !== undefined && jwk.crv !== algorithm.crv) return false;
-    if (jwk.alg !== undefined && !sameAlgorithm(jwk.alg, header.alg)) return false;
-    if (use !== undefined && use !== "sig") return false;
-    if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes("verify")) return false;
-    return true;
+    if (header.kid !== undefined && (jwk as { kid?: unknown }).kid !== header.kid) return false;
+    return keyFitsAlgorithm(jwk, header.alg);
   });
   if (candidates.length > 1) {
     throw invalidToken("The access token names no key (kid) and several keys of the issuer fit");
@@ -244,7 +278,7 @@ export function importVerificationKey(jwk: JsonWebKey, alg: string): Promise<Cry
   if (!byAlg) importedKeys.set(jwk, byAlg = new Map());
   let key = byAlg.get(alg);
   if (!key) {
-    key = importKey(jwk, alg);
+    key = importPublicJwk(jwk, alg, ACCESS_TOKEN);
     byAlg.set(alg, key);
     // A failed import is not remembered: the next token tries again.
     key.catch(() => byAlg.delete(alg));
@@ -252,20 +286,31 @@ export function importVerificationKey(jwk: JsonWebKey, alg: string): Promise<Cry
   return key;
 }
 
-async function importKey(jwk: JsonWebKey, alg: string): Promise<CryptoKey> {
+/**
+ * Imports the public members of a JWK for one algorithm, without caching: the key type must fit `alg`
+ * (see {@link keyFitsAlgorithm}), and RSA keys need 2048 bits or more.
+ *
+ * @param jwk a public key
+ * @param alg the algorithm it is used with
+ * @param role what the key verifies, for the error
+ * @returns the key for `crypto.subtle.verify`
+ * @throws {CliAuthError} `invalid_token` when the key cannot be used
+ */
+export async function importPublicJwk(jwk: JsonWebKey, alg: string, role: JwsRole): Promise<CryptoKey> {
   const algorithm = spec(alg);
-  if (!algorithm) throw invalidToken("The access token's signing algorithm is not accepted");
-  // Only the public members: `alg`, `use`, `key_ops` were checked by selectJwk, and stale ones would fail the import.
+  if (!algorithm) throw role.invalid(`The ${role.noun}'s signing algorithm is not accepted`);
+  // Only the public members: `alg`, `use`, `key_ops` were checked by keyFitsAlgorithm, and stale ones would fail the
+  // import.
   const { kty, n, e, crv, x, y } = jwk;
   const material: JsonWebKey = kty === "RSA" ? { kty, n, e } : kty === "EC" ? { kty, crv, x, y } : { kty, crv, x };
   let key: CryptoKey;
   try {
     key = await crypto.subtle.importKey("jwk", material, algorithm.importParams, true, ["verify"]);
   } catch (cause) {
-    throw invalidToken("The issuer's signing key cannot be used", { cause });
+    throw role.invalid(`The ${role.keyNoun} cannot be used`, cause);
   }
   if (kty === "RSA" && (key.algorithm as RsaHashedKeyAlgorithm).modulusLength < 2048) {
-    throw invalidToken("The issuer's signing key is too short (RSA keys need 2048 bits or more)");
+    throw role.invalid(`The ${role.keyNoun} is too short (RSA keys need 2048 bits or more)`);
   }
   return key;
 }

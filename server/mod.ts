@@ -3,9 +3,12 @@
  * Web APIs only.
  *
  * - {@link createVerifier}: checks JWT access tokens (RFC 9068) against the issuer's keys, opaque tokens by
- *   introspection (RFC 7662), and personal access tokens by the hash you stored.
+ *   introspection (RFC 7662), and personal access tokens by the hash you stored; DPoP-bound tokens (RFC 9449) with
+ *   their proofs, replays refused, server nonces when you want them.
  * - {@link identityHandler}: a `GET /me` route answering `{ subject, type, scopes, claims }`, for the CLI's
- *   `identityEndpoint`.
+ *   `identityEndpoint`; {@link unauthorizedResponse} answers a failed verification the same way on any route.
+ * - {@link resourceMetadataHandler}: the RFC 9728 `/.well-known/oauth-protected-resource` document, so that a CLI
+ *   that knows only the API's URL finds where to sign in ({@link resourceMetadataUrl} for the 401 challenges).
  * - {@link createPersonalAccessToken}: `<prefix>_<random><checksum>` tokens for CI, stored only as a SHA-256 hash.
  *
  * @example Usage
@@ -26,9 +29,19 @@ export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_VERIFIER_TIMEO
 export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
 export type { TokenType, VerifiedToken } from "./verified_token.ts";
 export { identityHandler } from "./identity_handler.ts";
+export { unauthorizedResponse } from "./unauthorized_response.ts";
+export { resourceMetadataHandler, resourceMetadataUrl } from "./resource_metadata.ts";
+export type { ResourceMetadataOptions } from "./resource_metadata.ts";
 export type { IdentityHandlerOptions } from "./identity_handler.ts";
-export { bearerChallenge } from "./challenge.ts";
+export { bearerChallenge, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
 export type { ChallengeOptions } from "./challenge.ts";
+export { DEFAULT_DPOP_PROOF_WINDOW_SECONDS } from "./proof_of_possession.ts";
+export type { DpopOptions } from "./proof_of_possession.ts";
+export { createDpopReplayCache, DEFAULT_DPOP_REPLAY_ENTRIES } from "./dpop_replay_cache.ts";
+export type { DpopReplayCache, DpopReplayCacheOptions } from "./dpop_replay_cache.ts";
+export { createDpopNonceSource, DEFAULT_DPOP_NONCE_LIFETIME_MS } from "./dpop_nonce.ts";
+export type { DpopNonceOptions, DpopNonceSource } from "./dpop_nonce.ts";
+export { jwkThumbprint } from "./jwk_thumbprint.ts";
 export { parseAuthorizationHeader } from "./bearer.ts";
 export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
 export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";

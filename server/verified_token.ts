@@ -43,6 +43,11 @@ export interface VerifiedToken {
   expiresAt?: number;
   /** The OAuth client the token was issued to (`client_id`, else `azp`), when known. */
   clientId?: string;
+  /**
+   * The key the token is bound to, present only when the request proved possession of it: a DPoP proof signed with
+   * the key whose JWK SHA-256 thumbprint is the token's `cnf.jkt` (RFC 9449 §6) passed every check.
+   */
+  confirmation?: { jkt: string };
 }
 
 /**

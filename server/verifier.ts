@@ -8,7 +8,7 @@ import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/errors.ts";
 import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/discovery.ts";
 import type { HttpOptions } from "../src/http.ts";
 import { type PresentedCredentials, readCredentials } from "./bearer.ts";
-import { insufficientScope, invalidToken } from "./challenge.ts";
+import { insufficientScope, invalidToken, setChallengeContext } from "./challenge.ts";
 import { canShareInFlight } from "./in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm, looksLikeJws } from "./jws.ts";
@@ -19,7 +19,7 @@ import {
   type PersonalAccessTokenVerification,
   verifyPersonalAccessToken,
 } from "./personal_access_token.ts";
-import { checkProofOfPossession } from "./proof_of_possession.ts";
+import { createPossessionCheck, type DpopOptions } from "./proof_of_possession.ts";
 import { TOKEN_TYPES, type TokenType, type VerifiedToken } from "./verified_token.ts";
 
 /**
@@ -100,6 +100,11 @@ export interface VerifierOptions {
   /** How the issuer's key set is cached. */
   jwks?: JwksCacheOptions;
   /**
+   * How DPoP-bound tokens (RFC 9449) are checked: proof algorithms, proof window, replay cache, server nonces, or
+   * `required: true` to refuse Bearer tokens. On by default; `false` refuses the `DPoP` scheme.
+   */
+  dpop?: DpopOptions | false;
+  /**
    * Transport for discovery, the key set and introspection: `timeoutMs` (default 5 s here), a custom `fetch`,
    * `allowInsecureRequests` (local development and tests only).
    */
@@ -125,7 +130,7 @@ export interface VerifyOptions {
 }
 
 /**
- * Checks the tokens an API receives.
+ * Checks the tokens an API receives, and how they are presented.
  *
  * @example Usage
  * ```ts
@@ -136,9 +141,12 @@ export interface VerifyOptions {
  */
 export interface Verifier {
   /**
-   * Verifies the access token in a request's `Authorization: Bearer …` header.
+   * Verifies the access token in a request's `Authorization: Bearer …` header, or `Authorization: DPoP …` with its
+   * `DPoP` proof header.
    *
-   * @throws {CliAuthError} `invalid_token` (status 401) for every problem with the request or its token,
+   * @throws {CliAuthError} `invalid_token` (status 401) for every problem with the request, its token or its DPoP
+   *   proof (OAuth `error` `invalid_token`, `invalid_dpop_proof` for the proof itself, `use_dpop_nonce` when a server
+   *   nonce is due: {@link unauthorizedResponse} answers each properly),
    *   `insufficient_scope` (403) for a valid token without the required scopes; `network_error`, `timeout`,
    *   `server_error`, `discovery_failed`, `invalid_client`, `invalid_response` when the issuer cannot be asked
    *   (answer 503, not 401); `invalid_options` for `accepts` outside the verifier's. Never anything else.
@@ -161,6 +169,12 @@ export interface Verifier {
  * `nbf` (with the clock tolerance), `sub` and signature with the issuer's published key; an opaque token by
  * introspection (`active`, `aud`, `iss`, `exp`, `sub`); a personal access token by checksum, then lookup of its
  * hash. A token is a PAT when it starts with `<prefix>_`, a JWT when it has the form of a compact JWS, else opaque.
+ *
+ * Then how it was presented: a token bound to a key (`cnf`, in the JWT or the introspection answer) is refused as a
+ * bearer token; with the `DPoP` scheme, the `DPoP` proof header must be a `dpop+jwt` signed with an accepted
+ * asymmetric algorithm by the public key in its `jwk` header, whose thumbprint is the token's `cnf.jkt`, for this
+ * method (`htm`) and URL (`htu`, without query), made within `proofWindowSeconds` + `clockToleranceSeconds` of now
+ * (`iat`), for this token (`ath`), with a server nonce when `dpop.nonce` is set, and never used before (`jti`).
  *
  * @param options issuer, audience and what to accept
  * @returns the verifier
@@ -186,6 +200,8 @@ export interface Verifier {
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (typeof options !== "object" || options === null) {
@@ -222,6 +238,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const http: HttpOptions = { ...options.http, timeoutMs: options.http?.timeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS };
   const expectations = { issuer, audience, clockToleranceSeconds: tolerance, now };
+  const possession = createPossessionCheck(options.dpop, { clockToleranceSeconds: tolerance, now });
 
   const share = canShareInFlight();
   let metadata: AuthorizationServer | undefined;
@@ -280,21 +297,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
     request: Request | undefined,
     verifyOptions: VerifyOptions = {},
   ): Promise<VerifiedToken> {
+    let presented: PresentedCredentials | undefined;
     try {
       const accepts = verifyOptions.accepts === undefined
         ? accepted
         : checkAccepts(verifyOptions.accepts, accepted, "accepts");
-      const presented = credentials();
-      const token = await verify(presented.token, accepts);
-      await checkProofOfPossession({ credentials: request ? presented : undefined, request, token });
+      presented = credentials();
+      const verified = await verify(presented.token, accepts);
+      const token = await possession.check({ credentials: request ? presented : undefined, request, token: verified });
       const required = verifyOptions.scopes ?? [];
       if (required.some((scope) => !token.scopes.includes(scope))) throw insufficientScope(required);
       return token;
     } catch (error) {
-      if (isCliAuthError(error)) throw error;
-      throw new CliAuthError("server_error", "The access token could not be verified", {
-        cause: sanitizedCause(error),
+      const failure = isCliAuthError(error)
+        ? error
+        : new CliAuthError("server_error", "The access token could not be verified", { cause: sanitizedCause(error) });
+      // What the challenges need: the scheme the request used, and the schemes this API takes (RFC 9449 §7.2).
+      setChallengeContext(failure, {
+        used: request ? presented?.scheme : undefined,
+        bearer: possession.bearer,
+        dpopAlgorithms: possession.dpopAlgorithms,
       });
+      throw failure;
     }
   }
 

@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, CliAuthError } from "../mod.ts";
-import { countingStore, loginWithoutBrowser, testOptions } from "./support/login.ts";
+import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
 import { type ResourceServer, startResourceServer } from "./support/resource_server.ts";
 
@@ -94,8 +94,9 @@ describe("auth.fetch()", () => {
 
   it("makes exactly one refresh request for 50 concurrent calls on an expiring session", async () => {
     const { store, options } = await signedIn();
+    await expireStoredSession(store);
     await provider.reset();
-    const auth = new CliAuth({ ...options, storage: store, refreshSkewSeconds: 7200 });
+    const auth = new CliAuth({ ...options, storage: store });
     const responses = await Promise.all(Array.from({ length: 50 }, () => auth.fetch(`${api.origin}/api/me`)));
     expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(await provider.tokenRequests(REFRESH)).toHaveLength(1);

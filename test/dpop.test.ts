@@ -3,16 +3,39 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, CliAuthError, createProtocolContext, fetchUserInfo, resolveAuthorizationServer } from "../mod.ts";
 import { countingStore, loginWithoutBrowser, testOptions } from "./support/login.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
+import { type ResourceServer, startResourceServer } from "./support/resource_server.ts";
 
 let provider: TestProvider;
 let withNonce: TestProvider;
+let api: ResourceServer;
+let nonceApi: ResourceServer;
+let apiProvider: TestProvider;
 
 beforeAll(async () => {
-  [provider, withNonce] = await Promise.all([startProvider({ dpop: true }), startProvider({ dpop: true, dpopNonce: true })]);
+  [api, nonceApi] = await Promise.all([startResourceServer(), startResourceServer({ dpopNonce: true })]);
+  const resources = {
+    [api.resource]: { format: "jwt" as const, scope: "api:read" },
+    [nonceApi.resource]: { format: "jwt" as const, scope: "api:read" },
+  };
+  [provider, withNonce, apiProvider] = await Promise.all([
+    startProvider({ dpop: true }),
+    startProvider({ dpop: true, dpopNonce: true }),
+    startProvider({ dpop: true, resources }),
+  ]);
+  api.trust(apiProvider.issuer);
+  nonceApi.trust(apiProvider.issuer);
 });
 afterAll(async () => {
-  await Promise.all([provider?.close(), withNonce?.close()]);
+  await Promise.all([provider?.close(), withNonce?.close(), apiProvider?.close(), api?.close(), nonceApi?.close()]);
 });
+
+/** A DPoP-bound login whose tokens are for `resource` (JWTs the API's verifier checks). */
+async function apiLogin(resource: string) {
+  const store = countingStore();
+  const auth = new CliAuth(testOptions(apiProvider.issuer, { storage: store, dpop: true, resource, scopes: ["openid", "offline_access", "api:read"] }));
+  const { tokens } = await loginWithoutBrowser(auth);
+  return { auth, tokens, store };
+}
 
 describe("dpop: true", () => {
   it("logs in with DPoP-bound tokens and keeps the key only in the stored session", async () => {
@@ -81,5 +104,40 @@ describe("dpop: true", () => {
     expect(tokenCalls.map((r) => r.error ?? "ok")).toEqual(["use_dpop_nonce", "ok"]);
     const later = new CliAuth(testOptions(withNonce.issuer, { storage: store, dpop: true, refreshSkewSeconds: 7200 }));
     expect(await later.getAccessToken()).not.toBe(tokens.accessToken);
+  });
+
+  it("auth.fetch sends a proof the API's verifier accepts; the token without a proof is refused", async () => {
+    const { auth, tokens } = await apiLogin(api.resource);
+    expect(tokens.tokenType).toBe("DPoP");
+    const response = await auth.fetch(`${api.origin}/api/me`);
+    expect(response.status).toBe(200);
+    expect((await response.json()).subject).toBe("alice");
+    const sent = api.seen.at(-1)!;
+    expect(sent.authorization).toBe(`DPoP ${tokens.accessToken}`);
+    expect(sent.dpop).toBeTruthy();
+    const asBearer = await fetch(`${api.origin}/api/me`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+    expect(asBearer.status).toBe(401);
+    const noProof = await fetch(`${api.origin}/api/me`, { headers: { authorization: `DPoP ${tokens.accessToken}` } });
+    expect(noProof.status).toBe(401);
+  });
+
+  it("a replayed proof is refused by the verifier", async () => {
+    const { auth, tokens } = await apiLogin(api.resource);
+    expect((await auth.fetch(`${api.origin}/api/me`)).status).toBe(200);
+    const { dpop } = api.seen.at(-1)!;
+    const replay = await fetch(`${api.origin}/api/me`, {
+      headers: { authorization: `DPoP ${tokens.accessToken}`, dpop: dpop! },
+    });
+    expect(replay.status).toBe(401);
+    expect(replay.headers.get("www-authenticate")).toMatch(/DPoP[^,]*error="invalid_dpop_proof"/);
+  });
+
+  it("honours a nonce demanded by the API with one retry, then remembers it", async () => {
+    const { auth } = await apiLogin(nonceApi.resource);
+    const before = nonceApi.seen.length;
+    expect((await auth.fetch(`${nonceApi.origin}/api/me`)).status).toBe(200);
+    expect(nonceApi.seen.length - before).toBe(2);
+    expect((await auth.fetch(`${nonceApi.origin}/api/me`)).status).toBe(200);
+    expect(nonceApi.seen.length - before).toBe(3);
   });
 });

@@ -2,7 +2,7 @@
 // logout with revocation, whoami freshness, resolveToken precedence, profiles.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, CliAuthError } from "../mod.ts";
-import { countingStore, loginWithoutBrowser, testOptions } from "./support/login.ts";
+import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
 
 const REFRESH = "refresh_token";
@@ -39,9 +39,9 @@ describe("getAccessToken()", () => {
     const store = countingStore();
     await loginWithoutBrowser(new CliAuth(testOptions(provider.issuer, { storage: store })));
     const before = JSON.parse(store.values.get("default")!);
+    await expireStoredSession(store);
     await provider.reset();
-    // With a skew longer than the token's lifetime, the stored token counts as expiring.
-    const auth = new CliAuth(testOptions(provider.issuer, { storage: store, refreshSkewSeconds: 7200 }));
+    const auth = new CliAuth(testOptions(provider.issuer, { storage: store }));
     const tokens = await Promise.all(Array.from({ length: 100 }, () => auth.getAccessToken()));
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).not.toBe(before.tokens.accessToken);

@@ -52,19 +52,27 @@ const me = (authorization?: string, init: RequestInit = {}) =>
  * The challenges of a 401/403 as a client parses them: oauth4webapi's protectedResourceRequest() (what a CLI calling
  * its API uses) rejects with a WWWAuthenticateChallengeError carrying the parsed challenges.
  */
-async function challenges(response: Response): Promise<oauth.WWWAuthenticateChallenge> {
+async function allChallenges(response: Response): Promise<oauth.WWWAuthenticateChallenge[]> {
   try {
     await oauth.protectedResourceRequest("t", "GET", new URL("https://api.example.test/me"), new Headers(), null, {
       [oauth.customFetch]: () => Promise.resolve(response),
     });
   } catch (error) {
     expect(error).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
-    const parsed = (error as oauth.WWWAuthenticateChallengeError).cause;
-    expect(parsed).toHaveLength(1);
-    return parsed[0]!;
+    return (error as oauth.WWWAuthenticateChallengeError).cause;
   }
   throw new Error("expected a challenge");
 }
+
+/** The Bearer challenge of a verifier's 401/403, checking that the DPoP challenge beside it names the algorithms. */
+async function challenges(response: Response): Promise<oauth.WWWAuthenticateChallenge> {
+  const parsed = await allChallenges(response);
+  expect(parsed.map((c) => c.scheme)).toEqual(["bearer", "dpop"]);
+  expect(parsed[1]!.parameters.algs).toBe(ALGS);
+  return parsed[0]!;
+}
+
+const ALGS = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519";
 
 describe("identityHandler() with Request objects", () => {
   it("answers 200 with subject, type, scopes and claims for a valid token", async () => {
@@ -101,7 +109,7 @@ describe("identityHandler() with Request objects", () => {
     for (const authorization of [undefined, "Basic YWxpY2U6c2VjcmV0"]) {
       const response = await identityHandler(verifier, { realm: "api" })(me(authorization));
       expect(response.status).toBe(401);
-      expect(response.headers.get("www-authenticate")).toBe('Bearer realm="api"');
+      expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="api", DPoP realm="api", algs="${ALGS}"`);
       expect(await response.json()).toEqual({
         error_description: authorization ? "The Authorization header does not use the Bearer scheme" : "The request carries no access token",
       });
@@ -158,9 +166,9 @@ describe("bearerChallenge()", () => {
     });
     const value = bearerChallenge(error, { realm: 'r"e\\alm' })!;
     expect(value).toBe('Bearer realm="r\\"e\\\\alm", error="invalid_token", error_description="a \'quoted\' / back?slash ?"');
-    const challenge = await challenges(new Response(null, { status: 401, headers: { "www-authenticate": value } }));
-    expect(challenge.parameters.realm).toBe('r"e\\alm');
-    expect(challenge.parameters.error_description).toBe("a 'quoted' / back?slash ?");
+    const [challenge] = await allChallenges(new Response(null, { status: 401, headers: { "www-authenticate": value } }));
+    expect(challenge!.parameters.realm).toBe('r"e\\alm');
+    expect(challenge!.parameters.error_description).toBe("a 'quoted' / back?slash ?");
   });
 
   it("gives nothing for errors that are not about the token", () => {
@@ -202,7 +210,7 @@ describe(`identityHandler() on a real ${runtimeKey()} server on loopback`, () =>
   it("answers 401 without credentials over HTTP", async () => {
     const response = await fetch(`${served.url}/me`);
     expect(response.status).toBe(401);
-    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="api"');
+    expect(response.headers.get("www-authenticate")).toBe(`Bearer realm="api", DPoP realm="api", algs="${ALGS}"`);
     await response.body?.cancel();
   });
 

@@ -159,9 +159,21 @@ describe("JWT access tokens: sender-constrained tokens", () => {
     await invalid(verifier().verifyToken(bound), /bound to a key/);
   });
 
-  it("answers the DPoP scheme like an unsupported one (no error code)", async () => {
+  it("refuses a token bound by a method other than DPoP (cnf without jkt), whatever the scheme", async () => {
+    const mtls = await sign(keys.ES256!, { cnf: { "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" } });
+    await invalid(verifier().verifyRequest(request(`Bearer ${mtls}`)), /bound to a key \(cnf\)/);
+    await invalid(verifier().verifyRequest(request(`DPoP ${mtls}`)), /method this API does not check/);
+  });
+
+  it("asks for a proof with the DPoP scheme (DPoP is on by default)", async () => {
+    const bound = await sign(keys.ES256!, { cnf: { jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" } });
+    const error = await invalid(verifier().verifyRequest(request(`DPoP ${bound}`)), /no DPoP proof/);
+    expect(error.error).toBe("invalid_dpop_proof");
+  });
+
+  it("with dpop: false, answers the DPoP scheme like an unsupported one (no error code)", async () => {
     const token = await sign(keys.ES256!);
-    const error = await invalid(verifier().verifyRequest(request(`DPoP ${token}`)), /DPoP/);
+    const error = await invalid(verifier({ dpop: false }).verifyRequest(request(`DPoP ${token}`)), /DPoP/);
     expect(error.error).toBeUndefined();
   });
 });

@@ -42,3 +42,15 @@ export function countingStore(): CredentialStore & { values: Map<string, string>
 export function testOptions(issuer: string, extra: Partial<CliAuthOptions> = {}): CliAuthOptions {
   return { issuer, clientId: "cli", service: "cli-auth-test", allowInsecureRequests: true, storage: "memory", ...extra };
 }
+
+/**
+ * Makes the stored access token look expired (its `expiresAt` in the past), while tokens refreshed afterwards carry
+ * their real expiry: so a refresh is due exactly once, however late a concurrent caller reads the store.
+ */
+export async function expireStoredSession(store: CredentialStore, profile = "default"): Promise<void> {
+  const value = await store.get(profile);
+  if (value === null) throw new Error(`no stored session for profile "${profile}"`);
+  const session = JSON.parse(value);
+  session.tokens.expiresAt = Date.now() - 60_000;
+  await store.set(profile, JSON.stringify(session));
+}

@@ -1,7 +1,15 @@
 // A resource server (the user's API) on loopback for the tests, built on this library's own verifier: it announces
 // its protected-resource metadata, verifies tokens on /api/*, and can be told to start refusing them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createVerifier, identityHandler, type Verifier } from "../../server/mod.ts";
+import {
+  createDpopNonceSource,
+  createVerifier,
+  identityHandler,
+  resourceMetadataHandler,
+  resourceMetadataUrl,
+  unauthorizedResponse,
+  type Verifier,
+} from "../../server/mod.ts";
 
 export interface ResourceServer {
   /** The resource identifier (`http://127.0.0.1:<port>/`). */
@@ -33,9 +41,15 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
-export async function startResourceServer(): Promise<ResourceServer> {
+export interface ResourceServerOptions {
+  /** Demand DPoP server nonces (RFC 9449 §9) from clients. */
+  dpopNonce?: boolean;
+}
+
+export async function startResourceServer(options: ResourceServerOptions = {}): Promise<ResourceServer> {
   let verifier: Verifier | undefined;
   let identity: ((request: Request) => Promise<Response>) | undefined;
+  let metadata: ((request: Request) => Response) | undefined;
   let issuer = "";
   let rejections = 0;
   const seen: ResourceServer["seen"] = [];
@@ -44,7 +58,7 @@ export async function startResourceServer(): Promise<ResourceServer> {
   const port = (server.address() as { port: number }).port;
   const origin = `http://127.0.0.1:${port}`;
   const resource = `${origin}/`;
-  const metadataUrl = `${origin}/.well-known/oauth-protected-resource`;
+  const metadataUrl = resourceMetadataUrl(resource);
   const challenge = (error: string, extra = "") =>
     new Response(JSON.stringify({ error }), {
       status: error === "insufficient_scope" ? 403 : 401,
@@ -58,8 +72,8 @@ export async function startResourceServer(): Promise<ResourceServer> {
     const request = await toRequest(req, origin);
     const path = new URL(request.url).pathname;
     let response: Response;
-    if (path === "/.well-known/oauth-protected-resource") {
-      response = Response.json({ resource, authorization_servers: [issuer], scopes_supported: ["api:read", "api:write"] });
+    if (path === new URL(metadataUrl).pathname) {
+      response = metadata!(request);
     } else if (path.startsWith("/api/")) {
       seen.push({
         path,
@@ -73,18 +87,17 @@ export async function startResourceServer(): Promise<ResourceServer> {
         response = await identity!(request);
       } else if (path === "/api/admin") {
         try {
-          await verifier!.verifyRequest(request, { scopes: ["admin"] });
+          await verifier!.verifyRequest(request, { scopes: ["api:read", "admin"] });
           response = Response.json({ ok: true });
         } catch (error) {
-          const code = (error as { code?: string }).code;
-          response = code === "insufficient_scope" ? challenge("insufficient_scope", ', scope="api:read admin"') : challenge("invalid_token");
+          response = unauthorizedResponse(error, { resourceMetadata: metadataUrl });
         }
       } else if (path === "/api/echo") {
         try {
           const token = await verifier!.verifyRequest(request);
           response = Response.json({ subject: token.subject, method: request.method, body: await request.text() });
-        } catch {
-          response = challenge("invalid_token");
+        } catch (error) {
+          response = unauthorizedResponse(error, { resourceMetadata: metadataUrl });
         }
       } else if (path === "/api/moved") {
         response = new Response(null, { status: 307, headers: { location: "/api/me" } });
@@ -112,8 +125,14 @@ export async function startResourceServer(): Promise<ResourceServer> {
     },
     trust(value) {
       issuer = value;
-      verifier = createVerifier({ issuer, audience: resource, http: { allowInsecureRequests: true } });
+      verifier = createVerifier({
+        issuer,
+        audience: resource,
+        http: { allowInsecureRequests: true },
+        dpop: options.dpopNonce ? { nonce: createDpopNonceSource() } : {},
+      });
       identity = identityHandler(verifier, { resourceMetadata: metadataUrl });
+      metadata = resourceMetadataHandler({ resource, authorizationServers: [issuer], scopesSupported: ["api:read", "api:write"] });
     },
     close() {
       server.closeAllConnections();

@@ -1,5 +1,6 @@
 // Real access tokens from the test provider: a code flow with PKCE for a resource (RFC 8707), completed by the
-// scripted user, as the CLI would do it.
+// scripted user, as the CLI would do it; DPoP-bound (RFC 9449) when given a key pair.
+import * as oauth from "oauth4webapi";
 import {
   buildAuthorizationUrl,
   createPkce,
@@ -14,13 +15,17 @@ import { authorizeWithoutBrowser } from "../../support/interact.ts";
 export const http = { allowInsecureRequests: true, timeoutMs: 10_000 };
 const REDIRECT = "http://127.0.0.1:41112/callback";
 
-/** Signs `login` in at the provider and returns the tokens, asking for `resource` when given. */
+/**
+ * Signs `login` in at the provider and returns the tokens, asking for `resource` when given. With `dpop`, the token
+ * request carries proofs made with that key pair (and retries once on `use_dpop_nonce`), so the tokens are bound to it.
+ */
 export async function issueTokens(
   issuer: string,
-  options: { resource?: string; scopes?: string[]; login?: string } = {},
+  options: { resource?: string; scopes?: string[]; login?: string; dpop?: CryptoKeyPair } = {},
 ): Promise<TokenSet> {
   const as = await resolveAuthorizationServer({ issuer, http });
-  const context = createProtocolContext(as, { clientId: "cli", http, resource: options.resource });
+  const dpop = options.dpop ? oauth.DPoP({}, options.dpop) : undefined;
+  const context = createProtocolContext(as, { clientId: "cli", http, resource: options.resource, dpop });
   const pkce = await createPkce();
   const url = buildAuthorizationUrl(context, pkce, {
     redirectUri: REDIRECT,
