@@ -1,7 +1,7 @@
 // The benchmark runner behind `npm run bench`: runs every benchmark on Node, Bun and Deno (each in its own process
-// on that runtime), the bundle sizes once, and the server-side JWT benchmark (bench/jwt_verify.ts) on each runtime;
-// prints a table per runtime and writes bench/results.json. It prints figures and gates nothing: a goal missed is
-// reported, not failed (the exit status is non-zero only when a benchmark could not run).
+// on that runtime), the bundle sizes once, and the server-side benchmarks (bench/jwt_verify.ts, bench/dpop_verify.ts)
+// on each runtime; prints a table per runtime and writes bench/results.json. It prints figures and gates nothing: a
+// goal missed is reported, not failed (the exit status is non-zero only when a benchmark could not run).
 //
 //   npm run bench                                  (= npm run build && node bench/run.mjs)
 //   BENCH_RUNTIMES=deno,bun node bench/run.mjs     (a subset of runtimes)
@@ -233,11 +233,14 @@ try {
       if (name === "refresh_load") lines.push(...refreshTable(r, goals));
       lines.push("");
     }
-    console.error(`\n== jwt_verify on ${runtime}`);
-    const jwt = await runBenchmark("jwt_verify", runtime);
-    section.jwt_verify = jwt.stdout.trim();
-    if (!jwt.ok) failures.push(`jwt_verify on ${runtime}: ${jwt.error}`);
-    lines.push(...jwt.stdout.trim().split("\n"));
+    // The server-side benchmarks print their own tables: kept as text.
+    for (const name of ["jwt_verify", "dpop_verify"]) {
+      console.error(`\n== ${name} on ${runtime}`);
+      const outcome = await runBenchmark(name, runtime);
+      section[name] = outcome.stdout.trim();
+      if (!outcome.ok) failures.push(`${name} on ${runtime}: ${outcome.error}`);
+      lines.push(...outcome.stdout.trim().split("\n"), "");
+    }
     const header = `${"=".repeat(20)} ${section.version ?? runtime} ${"=".repeat(Math.max(0, 96 - String(section.version ?? runtime).length))}`;
     console.log(["", header, ...lines].join("\n"));
   }
