@@ -41,37 +41,21 @@ export class CliAuth extends CliAuthCore {
 
 export { DEFAULT_SCOPES } from "./src/cli_auth.ts";
 export type { AuthStatus, CliAuthOptions, LoginFlow, LoginOptions, LoginResult } from "./src/cli_auth.ts";
-export { parseSession, serializeSession, userFromClaims } from "./src/session.ts";
 export type { Session, User } from "./src/session.ts";
-export { createCallbackHandler } from "./src/callback.ts";
 export type { CallbackHandler, CallbackHandlerOptions } from "./src/callback.ts";
-export { escapeHtml, renderCallbackPage } from "./src/pages.ts";
 export type { CallbackPageInfo, CallbackPageRenderer } from "./src/pages.ts";
-export { announceAuthorizationUrl, browserLogin } from "./src/browser_login.ts";
 export type { AuthorizationRequestOptions, BrowserLoginOptions } from "./src/browser_login.ts";
-export { abortReason, cancelled, createLoginSignal, DEFAULT_LOGIN_TIMEOUT_MS, sleep } from "./src/login_signal.ts";
 export type { LoginSignal } from "./src/login_signal.ts";
-export { CliAuthError, isCliAuthError, toCliAuthError } from "./src/errors.ts";
+export { CliAuthError, isCliAuthError } from "./src/errors.ts";
 export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./src/errors.ts";
-export { DEFAULT_TIMEOUT_MS } from "./src/http.ts";
 export type { FetchLike, HttpOptions } from "./src/http.ts";
-export { resolveAuthorizationServer } from "./src/discovery.ts";
 export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./src/discovery.ts";
-export { createProtocolContext } from "./src/protocol_context.ts";
 export type { ClientOptions, ProtocolContext } from "./src/protocol_context.ts";
-export { createPkce } from "./src/pkce.ts";
 export type { Pkce } from "./src/pkce.ts";
-export { buildAuthorizationUrl } from "./src/authorize.ts";
 export type { AuthorizationUrlOptions } from "./src/authorize.ts";
-export { exchangeAuthorizationCode, validateCallback } from "./src/code_exchange.ts";
 export type { GrantResult } from "./src/code_exchange.ts";
-export { refreshTokens } from "./src/refresh.ts";
-export { revokeToken } from "./src/revoke.ts";
-export { fetchUserInfo } from "./src/userinfo.ts";
 export type { UserInfo } from "./src/userinfo.ts";
-export { pollDeviceToken, requestDeviceAuthorization } from "./src/device_flow.ts";
 export type { DeviceAuthorization, DevicePollResult } from "./src/device_flow.ts";
-export { toTokenSet } from "./src/token_set.ts";
 export type { TokenSet } from "./src/token_set.ts";
 export type {
   CredentialStore,
@@ -83,23 +67,14 @@ export type {
   StorageKind,
   StorageOption,
 } from "./src/contracts.ts";
-export { chooseFlow, headlessReason } from "./src/flow_choice.ts";
 export type { FlowChoice, HeadlessReason } from "./src/flow_choice.ts";
-export { deviceLogin, formatDeviceCode } from "./src/device_login.ts";
 export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/device_login.ts";
-export { manualLogin, parsePastedCallback, PASTE_PROMPT } from "./src/manual_login.ts";
 export type { ManualLoginOptions } from "./src/manual_login.ts";
 export type { GetAccessTokenOptions, LogoutResult, ResolvedToken } from "./src/cli_auth.ts";
-export { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./src/token_freshness.ts";
-export { withRetry } from "./src/retry.ts";
 export type { RetryOptions } from "./src/retry.ts";
-export { authenticatedFetch } from "./src/authenticated_fetch.ts";
 export type { AuthenticatedFetchOptions, AuthenticatedFetchSession } from "./src/authenticated_fetch.ts";
-export { generateDpopKey, importDpopKey, retryOnDpopNonce } from "./src/dpop.ts";
 export type { StoredDpopKey } from "./src/dpop.ts";
-export { authorizationServerOf, discoverProtectedResource } from "./src/resource_discovery.ts";
 export type { ResourceServerMetadata } from "./src/resource_discovery.ts";
-export { registeredClientKey, registerPublicClient, storedClient } from "./src/client_registration.ts";
 export type { RegisteredClient } from "./src/client_registration.ts";
 export type { Client, ClientAuth, CryptoKeyPair, DPoPHandle, IDToken, TokenEndpointResponse } from "./src/oauth_types.ts";
 // The runtime-neutral class `CliAuth` extends: the same API, with the platform supplied by the caller.

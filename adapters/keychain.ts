@@ -9,10 +9,8 @@
  * @module
  */
 import type { CredentialStore } from "../src/contracts.ts";
-import { bunSecretsStore, getBunSecrets } from "./keychain/bun_secrets.ts";
-import { linuxKeychainStore } from "./keychain/linux.ts";
-import { macosKeychainStore } from "./keychain/macos.ts";
-import { windowsKeychainStore } from "./keychain/windows.ts";
+import type { BunSecrets } from "./keychain/bun_secrets.ts";
+import { checkService } from "./storage/_profile.ts";
 import type { CommandRunner } from "./subprocess.ts";
 
 /**
@@ -115,11 +113,60 @@ export function currentPlatform(): string {
  * ```
  */
 export function keychainStore(options: KeychainStoreOptions): KeychainStore {
+  checkService(options.service);
   const platform = options.platform ?? currentPlatform();
   const secrets = options.bunSecrets === false || options.runner || options.env ? undefined : getBunSecrets();
-  if (secrets) return bunSecretsStore({ service: options.service, secrets, platform });
   const common = { service: options.service, runner: options.runner, timeoutMs: options.timeoutMs, env: options.env };
-  if (platform === "darwin") return macosKeychainStore(common);
-  if (platform === "win32") return windowsKeychainStore(common);
-  return linuxKeychainStore(common);
+  const backend: KeychainBackend = secrets
+    ? "bun-secrets"
+    : platform === "darwin"
+    ? "security"
+    : platform === "win32"
+    ? "credential-manager"
+    : "secret-tool";
+  // Only this machine's backend is loaded, on first use (literal paths, so compiled binaries include all four).
+  let loaded: Promise<KeychainStore> | undefined;
+  const load = () =>
+    loaded ??= (async (): Promise<KeychainStore> => {
+      switch (backend) {
+        case "bun-secrets":
+          return (await import("./keychain/bun_secrets.ts")).bunSecretsStore({ service: options.service, secrets, platform });
+        case "security":
+          return (await import("./keychain/macos.ts")).macosKeychainStore(common);
+        case "credential-manager":
+          return (await import("./keychain/windows.ts")).windowsKeychainStore(common);
+        default:
+          return (await import("./keychain/linux.ts")).linuxKeychainStore(common);
+      }
+    })();
+  return {
+    kind: "keychain",
+    backend,
+    get: async (key) => await (await load()).get(key),
+    set: async (key, value) => await (await load()).set(key, value),
+    delete: async (key) => await (await load()).delete(key),
+    probe: async () => await (await load()).probe(),
+  };
+}
+
+/**
+ * `Bun.secrets` when running on a Bun that has it (1.3+), else `undefined`.
+ *
+ * @returns the Bun secrets API
+ *
+ * @example Usage
+ * ```ts
+ * import { getBunSecrets } from "@x/cli-auth/adapters";
+ * console.log(getBunSecrets() ? "Bun.secrets available" : "not on Bun");
+ * ```
+ */
+export function getBunSecrets(): BunSecrets | undefined {
+  const secrets = (globalThis as { Bun?: { secrets?: unknown } }).Bun?.secrets as Partial<BunSecrets> | undefined;
+  if (
+    secrets && typeof secrets.get === "function" && typeof secrets.set === "function" &&
+    typeof secrets.delete === "function"
+  ) {
+    return secrets as BunSecrets;
+  }
+  return undefined;
 }

@@ -60,6 +60,7 @@ export type { BunSecrets, BunSecretsStoreOptions } from "./keychain/bun_secrets.
 export { CREDENTIALS_FILE, fileStore } from "./storage/file.ts";
 export type { FileStore, FileStoreOptions } from "./storage/file.ts";
 export { memoryStore } from "./storage/memory.ts";
+export { lazyStore } from "./storage/lazy.ts";
 export type { MemoryStore } from "./storage/memory.ts";
 export { autoStore } from "./storage/auto.ts";
 export type { AutoStore, AutoStoreOptions } from "./storage/auto.ts";

@@ -6,16 +6,12 @@
  */
 
 import type { CredentialStore, Logger, Platform, StorageOption } from "../src/contracts.ts";
-import { openBrowser } from "./browser/open.ts";
-import { keychainStore } from "./keychain.ts";
-import { withLock } from "./lock.ts";
-import { startLoopbackServer } from "./loopback.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
-import { readLine } from "./stdin.ts";
-import { autoStore } from "./storage/auto.ts";
-import { fileStore } from "./storage/file.ts";
-import { memoryStore } from "./storage/memory.ts";
+import { lazyStore } from "./storage/lazy.ts";
 import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";
+
+// Every piece below is imported on first use (literal paths, so compiled binaries include them): a CLI that only
+// reads a stored token never loads the listener, the browser opener or the stores it does not use.
 
 /**
  * Builds the platform for `runtime` from the adapters.
@@ -33,14 +29,14 @@ import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";
 export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform {
   return {
     runtime,
-    startLoopbackServer: (options) => startLoopbackServer(options),
-    openBrowser: (url) => openBrowser(url),
+    startLoopbackServer: async (options) => (await import("./loopback.ts")).startLoopbackServer(options),
+    openBrowser: async (url) => (await import("./browser/open.ts")).openBrowser(url),
     writeStderr,
-    readLine,
+    readLine: async (prompt, signal) => (await import("./stdin.ts")).readLine(prompt, signal),
     env: readEnv,
     environment: environmentSnapshot,
     createStore: (kind, options) => createStore(kind, options),
-    withLock: (name, fn) => withLock(name, fn),
+    withLock: async (name, fn) => (await import("./lock.ts")).withLock(name, fn),
   };
 }
 
@@ -62,15 +58,16 @@ export function createStore(
   kind: Exclude<StorageOption, CredentialStore>,
   options: { service: string; logger: Logger },
 ): CredentialStore {
+  const { service, logger } = options;
   switch (kind) {
     case "memory":
-      return memoryStore();
+      return lazyStore("memory", async () => (await import("./storage/memory.ts")).memoryStore());
     case "file":
-      return fileStore({ service: options.service, logger: options.logger });
+      return lazyStore("file", async () => (await import("./storage/file.ts")).fileStore({ service, logger }));
     case "keychain":
-      return keychainStore({ service: options.service });
+      return lazyStore("keychain", async () => (await import("./keychain.ts")).keychainStore({ service }));
     default:
-      return autoStore({ service: options.service, logger: options.logger });
+      return lazyStore(undefined, async () => (await import("./storage/auto.ts")).autoStore({ service, logger }));
   }
 }
 

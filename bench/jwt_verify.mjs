@@ -1,23 +1,7 @@
-// Runs bench/jwt_verify.ts on Node, which (v20) cannot load TypeScript: rolldown (already installed with vitest,
-// through vite) bundles it into bench/.tmp/ with the packages left external, then Node imports the bundle.
+// Runs bench/jwt_verify.ts on Node, which (v20) cannot load TypeScript: bench/_node.mjs bundles it with esbuild (a
+// devDependency) into bench/.tmp/node/, the packages left external, then Node imports the bundle.
 //
 //   node bench/jwt_verify.mjs
-import { fileURLToPath } from "node:url";
+import { runTs } from "./_node.mjs";
 
-let build;
-try {
-  ({ build } = await import("rolldown"));
-} catch {
-  console.error("bench/jwt_verify.mjs needs rolldown (installed with vitest); run `npm ci` first");
-  process.exit(1);
-}
-const input = fileURLToPath(new URL("./jwt_verify.ts", import.meta.url));
-const file = fileURLToPath(new URL("./.tmp/jwt_verify.node.mjs", import.meta.url));
-await build({
-  input,
-  platform: "node",
-  external: [/^node:/, "jose", "oauth4webapi"],
-  logLevel: "warn",
-  output: { file, format: "esm" },
-});
-await import(new URL("./.tmp/jwt_verify.node.mjs", import.meta.url).href);
+await runTs(new URL("./jwt_verify.ts", import.meta.url));

@@ -6,7 +6,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/errors.ts";
+import { toCliAuthError } from "../src/error_mapping.ts";
 import type { AuthorizationServer } from "../src/discovery.ts";
 import { type HttpOptions, requestOptions } from "../src/http.ts";
 import { invalidToken } from "./challenge.ts";

@@ -8,7 +8,8 @@
 
 import * as oauth from "oauth4webapi";
 import { retryOnDpopNonce } from "./dpop.ts";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions } from "./http.ts";
 import type { DPoPHandle } from "./oauth_types.ts";
 

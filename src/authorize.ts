@@ -43,7 +43,7 @@ export interface AuthorizationUrlOptions {
  *
  * @example Usage
  * ```ts
- * import { buildAuthorizationUrl, createPkce, createProtocolContext } from "@x/cli-auth";
+ * import { buildAuthorizationUrl, createPkce, createProtocolContext } from "@x/cli-auth/protocol";
  * const context = createProtocolContext(
  *   { issuer: "https://auth.example.com", authorization_endpoint: "https://auth.example.com/authorize" },
  *   { clientId: "my-cli" },

@@ -69,7 +69,7 @@ export interface BrowserLoginOptions extends AuthorizationRequestOptions {
  *
  * @example Usage
  * ```ts
- * import { announceAuthorizationUrl, type Platform } from "@x/cli-auth";
+ * import { announceAuthorizationUrl, type Platform } from "@x/cli-auth/protocol";
  * declare const platform: Platform;
  * announceAuthorizationUrl(platform, new URL("https://auth.example.com/authorize?…"), { openBrowser: false });
  * ```
@@ -97,7 +97,7 @@ export function announceAuthorizationUrl(platform: Platform, url: URL, options: 
  *
  * @example Usage
  * ```ts
- * import { browserLogin, createLoginSignal, type Platform, type ProtocolContext } from "@x/cli-auth";
+ * import { browserLogin, createLoginSignal, type Platform, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, platform: Platform;
  * const login = createLoginSignal({ timeoutMs: 300_000 });
  * try {

@@ -45,7 +45,7 @@ export interface CallbackHandlerOptions {
  *
  * @example Usage
  * ```ts
- * import { createCallbackHandler } from "@x/cli-auth";
+ * import { createCallbackHandler } from "@x/cli-auth/protocol";
  * const callback = createCallbackHandler({ host: "127.0.0.1:8080", callbackPath: "/callback", state: "xyz" });
  * const response = callback.handle(new Request("http://127.0.0.1:8080/callback?code=c&state=xyz", {
  *   headers: { host: "127.0.0.1:8080" },
@@ -131,7 +131,7 @@ function sameString(a: string, b: string): boolean {
  *
  * @example Usage
  * ```ts
- * import { createCallbackHandler } from "@x/cli-auth";
+ * import { createCallbackHandler } from "@x/cli-auth/protocol";
  * const callback = createCallbackHandler({ host: "127.0.0.1:8080", callbackPath: "/callback", state: "xyz" });
  * // hand callback.handle to the runtime's HTTP server (see adapters/), then:
  * const params = await callback.result;

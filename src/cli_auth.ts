@@ -5,31 +5,24 @@
  * @module
  */
 
-import * as oauth from "oauth4webapi";
-import { authenticatedFetch, type AuthenticatedFetchSession } from "./authenticated_fetch.ts";
-import { browserLogin } from "./browser_login.ts";
-import { registerPublicClient, registeredClientKey, storedClient } from "./client_registration.ts";
-import { generateDpopKey, importDpopKey, type StoredDpopKey } from "./dpop.ts";
-import { authorizationServerOf, discoverProtectedResource } from "./resource_discovery.ts";
-import { type DeviceCodeInfo, deviceLogin } from "./device_login.ts";
-import { chooseFlow, headlessReason } from "./flow_choice.ts";
-import { manualLogin } from "./manual_login.ts";
+// Only what handing out a stored token needs is imported here (not even oauth4webapi): discovery, login flows,
+// refresh, revocation, userinfo, auth.fetch, DPoP keys and registration are imported on first use, so that
+// `import "@x/cli-auth"` costs next to nothing and the fresh-token path loads no protocol code at all.
+import type { AuthenticatedFetchSession } from "./authenticated_fetch.ts";
 import type { GrantResult } from "./code_exchange.ts";
 import type { CredentialStore, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
-import { type AuthorizationServer, resolveAuthorizationServer, type ServerEndpoints } from "./discovery.ts";
-import { CliAuthError, isCliAuthError, toCliAuthError } from "./errors.ts";
-import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions, timeoutSignal } from "./http.ts";
-import { createLoginSignal } from "./login_signal.ts";
+import type { DeviceCodeInfo } from "./device_login.ts";
+import type { AuthorizationServer, ServerEndpoints } from "./discovery.ts";
+import type { StoredDpopKey } from "./dpop.ts";
+import { CliAuthError, isCliAuthError } from "./errors.ts";
+import type { FetchLike, HttpOptions } from "./http.ts";
 import type { DPoPHandle } from "./oauth_types.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
-import { createProtocolContext, type ProtocolContext } from "./protocol_context.ts";
+import type { ProtocolContext } from "./protocol_context.ts";
 import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session.ts";
 import type { TokenSet } from "./token_set.ts";
-import { refreshTokens } from "./refresh.ts";
-import { withRetry } from "./retry.ts";
-import { revokeToken } from "./revoke.ts";
 import { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./token_freshness.ts";
-import { fetchUserInfo, type UserInfo } from "./userinfo.ts";
+import type { UserInfo } from "./userinfo.ts";
 
 /** The scopes asked for when `scopes` is not given. */
 export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email", "offline_access"];
@@ -256,7 +249,7 @@ export class CliAuth {
   #server?: Promise<AuthorizationServer>;
   #store?: CredentialStore;
   #refreshing?: Promise<Session>;
-  readonly #dpopHandles = new Map<string, Promise<oauth.DPoPHandle>>();
+  readonly #dpopHandles = new Map<string, Promise<DPoPHandle>>();
   readonly #now: () => number;
 
   /**
@@ -326,7 +319,7 @@ export class CliAuth {
   /** The transport options every request uses. */
   protected http(): HttpOptions {
     return {
-      timeoutMs: this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs: this.#options.timeoutMs,
       fetch: this.#options.fetch,
       allowInsecureRequests: this.#options.allowInsecureRequests,
     };
@@ -339,9 +332,11 @@ export class CliAuth {
         let issuer = this.#options.issuer;
         if (!issuer && !this.#options.endpoints?.token) {
           // Sign-in from a resource URL alone: the resource names its authorization server (RFC 9728).
+          const { authorizationServerOf, discoverProtectedResource } = await import("./resource_discovery.ts");
           const metadata = await discoverProtectedResource(this.#resources()[0]!, { http: this.http(), signal });
           issuer = authorizationServerOf(metadata);
         }
+        const { resolveAuthorizationServer } = await import("./discovery.ts");
         return await resolveAuthorizationServer({ issuer, endpoints: this.#options.endpoints, http: this.http(), signal });
       })();
       this.#server = pending;
@@ -369,6 +364,7 @@ export class CliAuth {
     const clientId = using.session?.clientId ?? using.clientId ?? this.#options.clientId;
     if (!clientId) throw new CliAuthError("invalid_options", "No client ID is known for this login");
     const dpop = using.dpop ?? (using.session?.dpopKey ? await this.#dpopHandle(clientId, using.session.dpopKey) : undefined);
+    const { createProtocolContext } = await import("./protocol_context.ts");
     return createProtocolContext(as, {
       clientId,
       clientSecret: this.#options.clientSecret,
@@ -379,11 +375,11 @@ export class CliAuth {
   }
 
   /** One DPoP handle per key and instance, so server nonces are remembered between requests. */
-  #dpopHandle(clientId: string, key: StoredDpopKey): Promise<oauth.DPoPHandle> {
+  #dpopHandle(clientId: string, key: StoredDpopKey): Promise<DPoPHandle> {
     const id = `${clientId} ${key.publicJwk.x} ${key.publicJwk.y}`;
     let handle = this.#dpopHandles.get(id);
     if (!handle) {
-      handle = importDpopKey(key).then((keyPair) => oauth.DPoP({}, keyPair));
+      handle = import("./dpop.ts").then(({ dpopHandle, importDpopKey }) => importDpopKey(key).then(dpopHandle));
       this.#dpopHandles.set(id, handle);
     }
     return handle;
@@ -396,6 +392,7 @@ export class CliAuth {
   async #loginClientId(as: AuthorizationServer, signal: AbortSignal, fresh = false): Promise<{ clientId: string; registered: boolean }> {
     if (this.#options.clientId) return { clientId: this.#options.clientId, registered: false };
     const store = await this.store();
+    const { registerPublicClient, storedClient } = await import("./client_registration.ts");
     if (!fresh) {
       const known = await storedClient(store, as);
       if (known) return { clientId: known.clientId, registered: true };
@@ -470,6 +467,7 @@ export class CliAuth {
    * ```
    */
   async login(options: LoginOptions = {}): Promise<LoginResult> {
+    const { createLoginSignal } = await import("./login_signal.ts");
     const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
     try {
       const as = await this.authorizationServer(login.signal);
@@ -489,10 +487,12 @@ export class CliAuth {
 
   async #login(options: LoginOptions, signal: AbortSignal, clientId: string): Promise<LoginResult> {
     const platform = await this.platform();
-    const key = this.#options.dpop ? await generateDpopKey() : undefined;
+    const dpopModule = this.#options.dpop ? await import("./dpop.ts") : undefined;
+    const key = dpopModule ? await dpopModule.generateDpopKey() : undefined;
+    const { chooseFlow, headlessReason } = await import("./flow_choice.ts");
     const context = await this.context(signal, {
       clientId,
-      dpop: key ? oauth.DPoP({}, key.keyPair) : undefined,
+      dpop: key ? dpopModule!.dpopHandle(key.keyPair) : undefined,
     });
     const requested = options.flow ?? "auto";
     if (!["auto", "browser", "device", "manual"].includes(requested)) {
@@ -517,6 +517,7 @@ export class CliAuth {
     let grant: GrantResult | undefined;
     if (flow === "browser") {
       try {
+        const { browserLogin } = await import("./browser_login.ts");
         grant = await browserLogin(context, platform, common);
       } catch (error) {
         // auto: a listener that cannot bind (sandbox, firewall, every port taken) falls back to device, then manual.
@@ -527,8 +528,8 @@ export class CliAuth {
     }
     const open = options.openBrowser ?? true;
     const openBrowser = typeof open === "function" ? open : open && browserAtHand;
-    if (flow === "device") grant = await deviceLogin(context, platform, { ...common, openBrowser });
-    else if (flow === "manual") grant = await manualLogin(context, platform, { ...common, openBrowser });
+    if (flow === "device") grant = await (await import("./device_login.ts")).deviceLogin(context, platform, { ...common, openBrowser });
+    else if (flow === "manual") grant = await (await import("./manual_login.ts")).manualLogin(context, platform, { ...common, openBrowser });
     return await this.completeLogin(context, grant!, flow, signal, key?.stored);
   }
 
@@ -621,6 +622,7 @@ export class CliAuth {
         });
       }
       const context = await this.context(options.signal, { session: current });
+      const [{ refreshTokens }, { withRetry }] = await Promise.all([import("./refresh.ts"), import("./retry.ts")]);
       let refreshed;
       try {
         refreshed = await withRetry(
@@ -631,6 +633,7 @@ export class CliAuth {
         const unknownClient = isCliAuthError(error, "invalid_client") && !this.#options.clientId;
         if (unknownClient) {
           // The server forgot the client registered on the fly: the next login registers a new one.
+          const { registeredClientKey } = await import("./client_registration.ts");
           await (await this.store()).delete(registeredClientKey(context.as.issuer));
         }
         if (isCliAuthError(error, "invalid_grant") || unknownClient) {
@@ -683,6 +686,7 @@ export class CliAuth {
       try {
         const context = await this.context(options.signal, { session });
         if (context.as.revocation_endpoint) {
+          const { revokeToken } = await import("./revoke.ts");
           const { refreshToken, accessToken } = session.tokens;
           if (refreshToken) {
             await revokeToken(context, refreshToken, { tokenTypeHint: "refresh_token", signal: options.signal });
@@ -725,6 +729,7 @@ export class CliAuth {
         return await this.#identityFrom(await this.#getIdentity(identityEndpoint, resolved.token, options.signal));
       }
       // The stored login: Bearer or DPoP, one refresh and retry on 401, as auth.fetch does.
+      const { authenticatedFetch } = await import("./authenticated_fetch.ts");
       const response = await authenticatedFetch(
         this.#fetchSession(),
         { apiOrigins: [new URL(identityEndpoint).origin], http: this.http(), loginHint: this.loginHint() },
@@ -733,6 +738,7 @@ export class CliAuth {
       );
       return await this.#identityFrom(response);
     }
+    const { fetchUserInfo } = await import("./userinfo.ts");
     const fromArg = options.tokenFromArg?.trim();
     if (fromArg) return userFromClaims(await fetchUserInfo(await this.context(options.signal), fromArg, { signal: options.signal }));
     const token = await this.getAccessToken({ signal: options.signal });
@@ -752,6 +758,7 @@ export class CliAuth {
 
   async #getIdentity(endpoint: string, token: string, signal?: AbortSignal): Promise<Response> {
     const http = this.http();
+    const { DEFAULT_TIMEOUT_MS, guardedFetch, timeoutSignal } = await import("./http.ts");
     return await guardedFetch(http, "resource")(endpoint, {
       headers: { authorization: `Bearer ${token}`, accept: "application/json" },
       signal: timeoutSignal(http.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal),
@@ -798,6 +805,7 @@ export class CliAuth {
    * ```
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const { authenticatedFetch } = await import("./authenticated_fetch.ts");
     return await authenticatedFetch(
       this.#fetchSession(),
       { apiOrigins: this.#apiOrigins(), http: this.http(), loginHint: this.loginHint() },
@@ -828,7 +836,7 @@ export class CliAuth {
     try {
       body = await response.json();
     } catch (error) {
-      throw toCliAuthError(error, "resource");
+      throw (await import("./error_mapping.ts")).toCliAuthError(error, "resource");
     }
     const record = body as Record<string, unknown> | null;
     // `sub` (OpenID Connect), `subject` (this library's identityHandler), or `id` (GitHub's /user and many APIs).
@@ -887,6 +895,7 @@ export class CliAuth {
     let user = claims ? userFromClaims(claims) : undefined;
     if (context.as.userinfo_endpoint && context.resource.length === 0) {
       try {
+        const { fetchUserInfo } = await import("./userinfo.ts");
         const info = await fetchUserInfo(context, grant.tokens.accessToken, { signal, expectedSubject: claims?.sub });
         user = { ...user, ...userFromClaims(info) };
       } catch {

@@ -8,7 +8,8 @@
 import * as oauth from "oauth4webapi";
 import type { CredentialStore } from "./contracts.ts";
 import type { AuthorizationServer } from "./discovery.ts";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { type HttpOptions, requestOptions } from "./http.ts";
 
 /** The device grant's type. */
@@ -40,7 +41,7 @@ export interface RegisteredClient {
  *
  * @example Usage
  * ```ts
- * import { registeredClientKey } from "@x/cli-auth";
+ * import { registeredClientKey } from "@x/cli-auth/protocol";
  * registeredClientKey("https://auth.example.com"); // "client:https://auth.example.com"
  * ```
  */
@@ -57,7 +58,7 @@ export function registeredClientKey(issuer: string): string {
  *
  * @example Usage
  * ```ts
- * import { storedClient, type AuthorizationServer, type CredentialStore } from "@x/cli-auth";
+ * import { storedClient, type AuthorizationServer, type CredentialStore } from "@x/cli-auth/protocol";
  * declare const store: CredentialStore, as: AuthorizationServer;
  * const client = await storedClient(store, as);
  * ```
@@ -85,7 +86,7 @@ export async function storedClient(store: CredentialStore, as: AuthorizationServ
  *
  * @example Usage
  * ```ts
- * import { registerPublicClient, type AuthorizationServer, type CredentialStore } from "@x/cli-auth";
+ * import { registerPublicClient, type AuthorizationServer, type CredentialStore } from "@x/cli-auth/protocol";
  * declare const as: AuthorizationServer, store: CredentialStore;
  * const { clientId } = await registerPublicClient(as, store, { clientName: "my-cli" });
  * ```

@@ -6,7 +6,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, sanitizedCause, toCliAuthError } from "./errors.ts";
+import { CliAuthError, sanitizedCause } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import type { IDToken } from "./oauth_types.ts";
@@ -42,7 +43,7 @@ export interface GrantResult {
  *
  * @example Usage
  * ```ts
- * import { createProtocolContext, validateCallback } from "@x/cli-auth";
+ * import { createProtocolContext, validateCallback } from "@x/cli-auth/protocol";
  * const context = createProtocolContext({ issuer: "https://auth.example.com" }, { clientId: "my-cli" });
  * const params = validateCallback(context, new URL("http://127.0.0.1:8080/callback?code=abc&state=xyz"), "xyz");
  * ```
@@ -86,7 +87,7 @@ export function validateCallback(context: ProtocolContext, parameters: URLSearch
  *
  * @example Usage
  * ```ts
- * import { createProtocolContext, exchangeAuthorizationCode, validateCallback } from "@x/cli-auth";
+ * import { createProtocolContext, exchangeAuthorizationCode, validateCallback } from "@x/cli-auth/protocol";
  * declare const context: ReturnType<typeof createProtocolContext>;
  * declare const callbackUrl: URL, state: string, codeVerifier: string, redirectUri: string;
  * const params = validateCallback(context, callbackUrl, state);

@@ -6,7 +6,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
@@ -62,7 +63,7 @@ export type DevicePollResult =
  *
  * @example Usage
  * ```ts
- * import { requestDeviceAuthorization, type ProtocolContext } from "@x/cli-auth";
+ * import { requestDeviceAuthorization, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext;
  * const device = await requestDeviceAuthorization(context, { scopes: ["openid", "offline_access"] });
  * console.error(`Open ${device.verificationUri} and enter ${device.userCode}`);
@@ -119,7 +120,7 @@ export async function requestDeviceAuthorization(
  *
  * @example Usage
  * ```ts
- * import { pollDeviceToken, type ProtocolContext } from "@x/cli-auth";
+ * import { pollDeviceToken, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, deviceCode: string;
  * const result = await pollDeviceToken(context, deviceCode);
  * if (result.status === "complete") console.log(result.tokens.tokenType);

@@ -65,7 +65,7 @@ const MAX_BACKOFF_SECONDS = 60;
  *
  * @example Usage
  * ```ts
- * import { formatDeviceCode } from "@x/cli-auth";
+ * import { formatDeviceCode } from "@x/cli-auth/protocol";
  * console.error(formatDeviceCode({ userCode: "ABCD-EFGH", verificationUri: "https://example.com/device", expiresIn: 600 }));
  * ```
  */
@@ -98,7 +98,7 @@ export function formatDeviceCode(info: DeviceCodeInfo): string {
  *
  * @example Usage
  * ```ts
- * import { createLoginSignal, deviceLogin, type Platform, type ProtocolContext } from "@x/cli-auth";
+ * import { createLoginSignal, deviceLogin, type Platform, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, platform: Platform;
  * const login = createLoginSignal({ timeoutMs: 600_000 });
  * try {

@@ -5,7 +5,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { type HttpOptions, requestOptions } from "./http.ts";
 
 /**
@@ -74,7 +75,7 @@ export type AuthorizationServer = oauth.AuthorizationServer;
  *
  * @example Usage
  * ```ts
- * import { resolveAuthorizationServer } from "@x/cli-auth";
+ * import { resolveAuthorizationServer } from "@x/cli-auth/protocol";
  * const as = await resolveAuthorizationServer({ issuer: "https://auth.example.com" });
  * console.log(as.token_endpoint);
  * ```

@@ -34,7 +34,7 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256" } as const;
  *
  * @example Usage
  * ```ts
- * import { generateDpopKey } from "@x/cli-auth";
+ * import { generateDpopKey } from "@x/cli-auth/protocol";
  * const { keyPair, stored } = await generateDpopKey();
  * ```
  */
@@ -56,7 +56,7 @@ export async function generateDpopKey(): Promise<{ keyPair: CryptoKeyPair; store
  *
  * @example Usage
  * ```ts
- * import { importDpopKey, type StoredDpopKey } from "@x/cli-auth";
+ * import { importDpopKey, type StoredDpopKey } from "@x/cli-auth/protocol";
  * declare const stored: StoredDpopKey;
  * const keyPair = await importDpopKey(stored);
  * ```
@@ -70,6 +70,22 @@ export async function importDpopKey(stored: StoredDpopKey): Promise<CryptoKeyPai
 }
 
 /**
+ * oauth4webapi's DPoP handle for a key pair: it signs the proofs and remembers server nonces per origin.
+ *
+ * @param keyPair the session's key pair
+ * @returns the handle to pass as `dpop` in a protocol context
+ *
+ * @example Usage
+ * ```ts
+ * import { dpopHandle, generateDpopKey } from "@x/cli-auth/protocol";
+ * const handle = dpopHandle((await generateDpopKey()).keyPair);
+ * ```
+ */
+export function dpopHandle(keyPair: CryptoKeyPair): DPoPHandle {
+  return oauth.DPoP({}, keyPair);
+}
+
+/**
  * Runs a DPoP-protected request; when the server demands a nonce (`use_dpop_nonce`), oauth4webapi has remembered
  * it from the response, and the request is made once more.
  *
@@ -79,7 +95,7 @@ export async function importDpopKey(stored: StoredDpopKey): Promise<CryptoKeyPai
  *
  * @example Usage
  * ```ts
- * import { retryOnDpopNonce } from "@x/cli-auth";
+ * import { retryOnDpopNonce } from "@x/cli-auth/protocol";
  * const value = await retryOnDpopNonce(undefined, () => Promise.resolve(1));
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8

@@ -3,12 +3,11 @@
  *
  * Every failure the library raises is a {@link CliAuthError} with a stable {@link CliAuthErrorCode}. Messages, hints
  * and causes never carry a token, code, verifier or secret: errors from `oauth4webapi` keep whole request parameters
- * and token responses in their `cause`, so they are never forwarded as they are (see {@link toCliAuthError}).
+ * and token responses in their `cause`, so they are never forwarded as they are (see `toCliAuthError` in
+ * `error_mapping.ts`, kept apart so that importing the error class does not load oauth4webapi).
  *
  * @module
  */
-
-import * as oauth from "oauth4webapi";
 
 /**
  * The stable codes of {@link CliAuthError}. Switch on `error.code`; the list only grows.
@@ -162,39 +161,12 @@ export type Operation =
   | "registration"
   | "resource";
 
-const operationLabel: Record<Operation, string> = {
-  discovery: "Discovery of the authorization server",
-  authorization: "The authorization response",
-  token: "The token request",
-  refresh: "The token refresh",
-  device_authorization: "The device authorization request",
-  device_token: "The device token request",
-  revocation: "The token revocation",
-  userinfo: "The userinfo request",
-  introspection: "The token introspection",
-  registration: "The client registration",
-  resource: "The resource request",
-};
-
-const oauthErrorCodes: Record<string, CliAuthErrorCode> = {
-  invalid_grant: "invalid_grant",
-  access_denied: "access_denied",
-  expired_token: "device_code_expired",
-  invalid_client: "invalid_client",
-  unauthorized_client: "invalid_client",
-  invalid_request: "invalid_request",
-  invalid_scope: "invalid_scope",
-  server_error: "server_error",
-  temporarily_unavailable: "server_error",
-  invalid_token: "invalid_token",
-  insufficient_scope: "insufficient_scope",
-  unsupported_grant_type: "unsupported_flow",
-  unsupported_response_type: "unsupported_flow",
-};
-
 /**
  * An error that keeps only the name, message and a code of the original: safe to log and to serialize.
  * oauth4webapi's own messages name parameters, never their values.
+ *
+ * @param error what was thrown
+ * @returns a safe copy, or `undefined`
  */
 export function sanitizedCause(error: unknown): Error | undefined {
   if (error === undefined || error === null) return undefined;
@@ -206,7 +178,9 @@ export function sanitizedCause(error: unknown): Error | undefined {
   if (typeof code === "string") (safe as Error & { code?: string }).code = code;
   // A network error's own cause (ECONNREFUSED…) holds no secret and says what happened.
   const inner = (source as { cause?: unknown }).cause;
-  if (inner instanceof Error && !(source instanceof oauth.OperationProcessingError)) {
+  // oauth4webapi's processing errors (codes "OAUTH_…") keep request parameters and token responses in their cause: never copied.
+  const fromOauth4webapi = typeof code === "string" && code.startsWith("OAUTH_");
+  if (inner instanceof Error && !fromOauth4webapi) {
     const nested = new Error(inner.message);
     nested.name = inner.name;
     const innerCode = (inner as { code?: unknown }).code;
@@ -233,168 +207,4 @@ export function isTimeoutError(error: unknown): boolean {
 /** Whether `error` is (or was caused by) an abort that was not a timeout. */
 export function isAbortError(error: unknown): boolean {
   return findInChain(error, (e) => e.name === "AbortError") !== undefined;
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) {
-    return error.status;
-  }
-  if (error instanceof oauth.OperationProcessingError) {
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof Response) return cause.status;
-  }
-  return undefined;
-}
-
-/**
- * Maps anything thrown during `operation` onto a {@link CliAuthError} with a stable code and no secrets. A
- * `CliAuthError` passes through unchanged.
- *
- * @param error what was thrown
- * @param operation what was being done, for the message
- * @returns the error to throw
- *
- * @example Usage
- * ```ts
- * import { toCliAuthError } from "@x/cli-auth";
- * const error = toCliAuthError(new TypeError("fetch failed"), "token");
- * console.assert(error.code === "network_error");
- * ```
- */
-export function toCliAuthError(error: unknown, operation: Operation): CliAuthError {
-  const wrapped = findInChain(error, (e) => isCliAuthError(e));
-  if (wrapped) return wrapped as CliAuthError;
-  const label = operationLabel[operation];
-  const cause = sanitizedCause(error);
-
-  if (isTimeoutError(error)) {
-    return new CliAuthError("timeout", `${label} timed out`, {
-      cause,
-      hint: "Check your connection, or raise `timeoutMs` if the server is slow",
-    });
-  }
-  if (isAbortError(error)) {
-    return new CliAuthError("login_cancelled", `${label} was cancelled`, { cause });
-  }
-
-  if (error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError) {
-    const serverError = error.error;
-    const description = typeof error.error_description === "string" ? error.error_description : undefined;
-    const status = error instanceof oauth.ResponseBodyError ? error.status : undefined;
-    let code = oauthErrorCodes[serverError] ?? "oauth_error";
-    if (code === "oauth_error" && status !== undefined && status >= 500) code = "server_error";
-    const scopeValue = error instanceof oauth.ResponseBodyError ? error.cause.scope : undefined;
-    return new CliAuthError(
-      code,
-      `${label} failed: the server answered "${serverError}"${description ? ` (${description})` : ""}`,
-      {
-        cause,
-        error: serverError,
-        errorDescription: description,
-        status,
-        scopes: typeof scopeValue === "string" ? scopeValue.split(" ").filter(Boolean) : undefined,
-        hint: hintFor(code),
-      },
-    );
-  }
-
-  if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    const challenge = error.cause[0];
-    const serverError = challenge?.parameters.error;
-    const description = challenge?.parameters.error_description;
-    const code = (serverError && oauthErrorCodes[serverError]) ||
-      (error.status === 401 ? "invalid_token" : error.status >= 500 ? "server_error" : "oauth_error");
-    return new CliAuthError(
-      code,
-      `${label} failed: the server answered ${error.status}${serverError ? ` "${serverError}"` : ""}${
-        description ? ` (${description})` : ""
-      }`,
-      {
-        cause,
-        error: serverError,
-        errorDescription: description,
-        status: error.status,
-        scopes: challenge?.parameters.scope?.split(" ").filter(Boolean),
-        hint: hintFor(code),
-      },
-    );
-  }
-
-  if (error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError) {
-    const status = statusOf(error);
-    if (error.code === oauth.HTTP_REQUEST_FORBIDDEN || error.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
-      return new CliAuthError("invalid_options", `${label} needs an https:// URL`, {
-        cause,
-        hint: "Use https, or set `allowInsecureRequests: true` for a local development server",
-      });
-    }
-    if (status !== undefined && status >= 500) {
-      return new CliAuthError("server_error", `${label} failed: the server answered ${status}`, {
-        cause,
-        status,
-        hint: hintFor("server_error"),
-      });
-    }
-    return new CliAuthError(
-      "invalid_response",
-      `${label} failed: the server's response is not valid (${error.message})${
-        status !== undefined ? ` [HTTP ${status}]` : ""
-      }`,
-      { cause, status },
-    );
-  }
-
-  if (error instanceof TypeError) {
-    const code = (error as { code?: unknown }).code;
-    if (code === "ERR_INVALID_ARG_TYPE" || code === "ERR_INVALID_ARG_VALUE") {
-      return new CliAuthError("invalid_options", `${label} could not be made: ${error.message}`, { cause });
-    }
-    return networkError(error, operation);
-  }
-
-  return new CliAuthError("network_error", `${label} failed: ${cause?.message ?? "unknown error"}`, {
-    cause,
-    hint: hintFor("network_error"),
-  });
-}
-
-/**
- * The error for a request that never got an HTTP answer (refused, reset, DNS, TLS).
- *
- * @param error what `fetch` threw
- * @param operation what was being done
- * @returns a `network_error`
- */
-export function networkError(error: unknown, operation: Operation): CliAuthError {
-  const cause = sanitizedCause(error);
-  const detail = (cause?.cause as Error | undefined)?.message ?? cause?.message;
-  return new CliAuthError(
-    "network_error",
-    `${operationLabel[operation]} could not reach the server${detail ? ` (${detail})` : ""}`,
-    { cause, hint: hintFor("network_error") },
-  );
-}
-
-function hintFor(code: CliAuthErrorCode): string | undefined {
-  switch (code) {
-    case "invalid_grant":
-    case "session_expired":
-      return "Log in again";
-    case "access_denied":
-      return "The sign-in was declined; log in again and approve the request";
-    case "device_code_expired":
-      return "The code expired before it was approved; log in again and enter the new code promptly";
-    case "invalid_client":
-      return "Check the `clientId` (and `clientSecret`) registered at the authorization server";
-    case "invalid_scope":
-      return "Check the `scopes` option against what the authorization server allows";
-    case "server_error":
-      return "The authorization server had a problem; try again in a moment";
-    case "network_error":
-      return "Check your network connection and the issuer URL";
-    case "unsupported_flow":
-      return "Use a flow the authorization server supports";
-    default:
-      return undefined;
-  }
 }

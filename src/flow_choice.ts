@@ -30,7 +30,7 @@ const isSet = (value: string | undefined) => value !== undefined && value !== ""
  *
  * @example Usage
  * ```ts
- * import { headlessReason } from "@x/cli-auth";
+ * import { headlessReason } from "@x/cli-auth/protocol";
  * const reason = headlessReason({ os: "linux", env: { SSH_CONNECTION: "1.2.3.4 5 6.7.8.9 22" }, stdinIsTTY: true, stderrIsTTY: true, wsl: false });
  * // "ssh"
  * ```
@@ -71,7 +71,7 @@ export interface FlowChoice {
  *
  * @example Usage
  * ```ts
- * import { chooseFlow } from "@x/cli-auth";
+ * import { chooseFlow } from "@x/cli-auth/protocol";
  * const { flow } = chooseFlow(
  *   { os: "darwin", env: {}, stdinIsTTY: true, stderrIsTTY: true, wsl: false },
  *   { deviceFlowAvailable: true },

@@ -6,7 +6,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, isAbortError, isTimeoutError, networkError, type Operation } from "./errors.ts";
+import { CliAuthError, isAbortError, isTimeoutError, type Operation } from "./errors.ts";
+import { networkError } from "./error_mapping.ts";
 
 /** The `fetch` signature the library calls. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

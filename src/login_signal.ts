@@ -16,7 +16,7 @@ export const DEFAULT_LOGIN_TIMEOUT_MS = 300_000;
  *
  * @example Usage
  * ```ts
- * import { createLoginSignal } from "@x/cli-auth";
+ * import { createLoginSignal } from "@x/cli-auth/protocol";
  * const login = createLoginSignal({ timeoutMs: 60_000 });
  * try {
  *   // pass login.signal to every step
@@ -40,7 +40,7 @@ export interface LoginSignal {
  *
  * @example Usage
  * ```ts
- * import { createLoginSignal } from "@x/cli-auth";
+ * import { createLoginSignal } from "@x/cli-auth/protocol";
  * const controller = new AbortController();
  * const { signal, dispose } = createLoginSignal({ timeoutMs: 1_000, signal: controller.signal });
  * dispose();
@@ -76,7 +76,7 @@ export function createLoginSignal(options: { timeoutMs?: number; signal?: AbortS
  *
  * @example Usage
  * ```ts
- * import { cancelled } from "@x/cli-auth";
+ * import { cancelled } from "@x/cli-auth/protocol";
  * const error = cancelled(new DOMException("Aborted", "AbortError"));
  * console.assert(error.code === "login_cancelled");
  * ```
@@ -97,7 +97,7 @@ export function cancelled(reason: unknown): CliAuthError {
  *
  * @example Usage
  * ```ts
- * import { abortReason, createLoginSignal } from "@x/cli-auth";
+ * import { abortReason, createLoginSignal } from "@x/cli-auth/protocol";
  * const login = createLoginSignal({ timeoutMs: 10 });
  * const error = abortReason(new Error("x"), login.signal);
  * login.dispose();
@@ -116,7 +116,7 @@ export function abortReason(error: unknown, signal: AbortSignal): unknown {
  *
  * @example Usage
  * ```ts
- * import { sleep } from "@x/cli-auth";
+ * import { sleep } from "@x/cli-auth/protocol";
  * await sleep(10, AbortSignal.timeout(1_000));
  * ```
  */

@@ -48,7 +48,7 @@ export const PASTE_PROMPT = "Paste the URL your browser was redirected to (or ju
  *
  * @example Usage
  * ```ts
- * import { parsePastedCallback } from "@x/cli-auth";
+ * import { parsePastedCallback } from "@x/cli-auth/protocol";
  * const params = parsePastedCallback("http://127.0.0.1:8085/callback?code=abc&state=xyz", { state: "xyz" });
  * ```
  */
@@ -91,7 +91,7 @@ function randomHighPort(): number {
  *
  * @example Usage
  * ```ts
- * import { createLoginSignal, manualLogin, type Platform, type ProtocolContext } from "@x/cli-auth";
+ * import { createLoginSignal, manualLogin, type Platform, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, platform: Platform;
  * const login = createLoginSignal({});
  * try {

@@ -46,7 +46,7 @@ export type DPoPHandle = oauth.DPoPHandle;
  *
  * @example Usage
  * ```ts
- * import { generateDpopKey, type CryptoKeyPair } from "@x/cli-auth";
+ * import { generateDpopKey, type CryptoKeyPair } from "@x/cli-auth/protocol";
  * const { keyPair }: { keyPair: CryptoKeyPair } = await generateDpopKey();
  * ```
  */
@@ -68,7 +68,7 @@ export type IDToken = oauth.IDToken;
  *
  * @example Usage
  * ```ts
- * import { toTokenSet, type TokenEndpointResponse } from "@x/cli-auth";
+ * import { toTokenSet, type TokenEndpointResponse } from "@x/cli-auth/protocol";
  * const response: TokenEndpointResponse = { access_token: "a", token_type: "bearer", expires_in: 60 };
  * const tokens = toTokenSet(response, Date.now());
  * ```

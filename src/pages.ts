@@ -32,7 +32,7 @@ export interface CallbackPageInfo {
  *
  * @example A custom success page
  * ```ts
- * import { escapeHtml, type CallbackPageRenderer } from "@x/cli-auth";
+ * import { escapeHtml, type CallbackPageRenderer } from "@x/cli-auth/protocol";
  * const render: CallbackPageRenderer = (info) =>
  *   `<!doctype html><title>${escapeHtml(info.title)}</title><h1>${escapeHtml(info.title)}</h1>`;
  * ```
@@ -47,7 +47,7 @@ export type CallbackPageRenderer = (info: CallbackPageInfo) => string;
  *
  * @example Usage
  * ```ts
- * import { escapeHtml } from "@x/cli-auth";
+ * import { escapeHtml } from "@x/cli-auth/protocol";
  * console.assert(escapeHtml("<script>") === "&lt;script&gt;");
  * ```
  */
@@ -69,7 +69,7 @@ export function escapeHtml(value: string): string {
  *
  * @example Usage
  * ```ts
- * import { renderCallbackPage } from "@x/cli-auth";
+ * import { renderCallbackPage } from "@x/cli-auth/protocol";
  * const html = renderCallbackPage({ kind: "success", title: "Signed in" });
  * ```
  */

@@ -11,7 +11,7 @@ import * as oauth from "oauth4webapi";
  *
  * @example Usage
  * ```ts
- * import { createPkce, type Pkce } from "@x/cli-auth";
+ * import { createPkce, type Pkce } from "@x/cli-auth/protocol";
  * const pkce: Pkce = await createPkce();
  * console.log(pkce.codeChallengeMethod); // "S256"
  * ```
@@ -34,7 +34,7 @@ export interface Pkce {
  *
  * @example Usage
  * ```ts
- * import { createPkce } from "@x/cli-auth";
+ * import { createPkce } from "@x/cli-auth/protocol";
  * const { codeChallenge, state } = await createPkce();
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4

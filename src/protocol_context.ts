@@ -33,7 +33,7 @@ export interface ClientOptions {
  *
  * @example Usage
  * ```ts
- * import { createProtocolContext, resolveAuthorizationServer } from "@x/cli-auth";
+ * import { createProtocolContext, resolveAuthorizationServer } from "@x/cli-auth/protocol";
  * const as = await resolveAuthorizationServer({ issuer: "https://auth.example.com" });
  * const context = createProtocolContext(as, { clientId: "my-cli" });
  * ```
@@ -63,7 +63,7 @@ export interface ProtocolContext {
  *
  * @example Usage
  * ```ts
- * import { createProtocolContext } from "@x/cli-auth";
+ * import { createProtocolContext } from "@x/cli-auth/protocol";
  * const context = createProtocolContext(
  *   { issuer: "https://auth.example.com", token_endpoint: "https://auth.example.com/token" },
  *   { clientId: "my-cli", http: { timeoutMs: 10_000 } },

@@ -5,7 +5,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
@@ -25,7 +26,7 @@ import type { TokenSet } from "./token_set.ts";
  *
  * @example Usage
  * ```ts
- * import { refreshTokens, type ProtocolContext, type TokenSet } from "@x/cli-auth";
+ * import { refreshTokens, type ProtocolContext, type TokenSet } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, tokens: TokenSet;
  * const { tokens: fresh } = await refreshTokens(context, tokens);
  * ```

@@ -7,7 +7,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { DEFAULT_TIMEOUT_MS, guardedFetch, type HttpOptions, requestOptions, timeoutSignal } from "./http.ts";
 
 /**
@@ -60,7 +61,7 @@ async function announcedMetadataUrl(resource: URL, http: HttpOptions, signal?: A
  *
  * @example Usage
  * ```ts
- * import { discoverProtectedResource } from "@x/cli-auth";
+ * import { discoverProtectedResource } from "@x/cli-auth/protocol";
  * const metadata = await discoverProtectedResource("https://api.example.com/");
  * console.log(metadata.authorization_servers);
  * ```
@@ -114,7 +115,7 @@ export async function discoverProtectedResource(
  *
  * @example Usage
  * ```ts
- * import { authorizationServerOf } from "@x/cli-auth";
+ * import { authorizationServerOf } from "@x/cli-auth/protocol";
  * const issuer = authorizationServerOf({ resource: "https://api.example.com/", authorization_servers: ["https://auth.example.com"] });
  * ```
  */

@@ -33,7 +33,7 @@ export interface RetryOptions {
  *
  * @example Usage
  * ```ts
- * import { withRetry } from "@x/cli-auth";
+ * import { withRetry } from "@x/cli-auth/protocol";
  * const value = await withRetry(() => Promise.resolve(42), { delaysMs: [100] });
  * ```
  */

@@ -5,7 +5,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { requestOptions } from "./http.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 
@@ -20,7 +21,7 @@ import type { ProtocolContext } from "./protocol_context.ts";
  *
  * @example Usage
  * ```ts
- * import { revokeToken, type ProtocolContext } from "@x/cli-auth";
+ * import { revokeToken, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, refreshToken: string;
  * await revokeToken(context, refreshToken, { tokenTypeHint: "refresh_token" });
  * ```

@@ -71,7 +71,7 @@ const PROTOCOL_CLAIMS = new Set([
  *
  * @example Usage
  * ```ts
- * import { userFromClaims } from "@x/cli-auth";
+ * import { userFromClaims } from "@x/cli-auth/protocol";
  * const user = userFromClaims({ sub: "alice", email: "a@example.com", iss: "https://auth.example.com" });
  * // { sub: "alice", email: "a@example.com" }
  * ```
@@ -92,7 +92,7 @@ export function userFromClaims(claims: { sub: string } & Record<string, unknown>
  *
  * @example Usage
  * ```ts
- * import { serializeSession, type Session } from "@x/cli-auth";
+ * import { serializeSession, type Session } from "@x/cli-auth/protocol";
  * declare const session: Session;
  * const json = serializeSession(session);
  * ```
@@ -111,7 +111,7 @@ export function serializeSession(session: Session): string {
  *
  * @example Usage
  * ```ts
- * import { parseSession } from "@x/cli-auth";
+ * import { parseSession } from "@x/cli-auth/protocol";
  * declare const stored: string;
  * const session = parseSession(stored, "default");
  * ```

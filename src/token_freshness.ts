@@ -20,7 +20,7 @@ export const DEFAULT_REFRESH_SKEW_SECONDS = 30;
  *
  * @example Usage
  * ```ts
- * import { isFresh } from "@x/cli-auth";
+ * import { isFresh } from "@x/cli-auth/protocol";
  * isFresh({ accessToken: "a", tokenType: "Bearer", expiresAt: Date.now() + 60_000 }, Date.now(), 30); // true
  * ```
  */

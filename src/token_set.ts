@@ -41,7 +41,7 @@ export interface TokenSet {
  *
  * @example Usage
  * ```ts
- * import { toTokenSet } from "@x/cli-auth";
+ * import { toTokenSet } from "@x/cli-auth/protocol";
  * const tokens = toTokenSet({ access_token: "a", token_type: "bearer", expires_in: 60 }, Date.now());
  * ```
  */

@@ -5,7 +5,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, toCliAuthError } from "./errors.ts";
+import { CliAuthError } from "./errors.ts";
+import { toCliAuthError } from "./error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
@@ -32,7 +33,7 @@ export type UserInfo = oauth.UserInfoResponse;
  *
  * @example Usage
  * ```ts
- * import { fetchUserInfo, type ProtocolContext } from "@x/cli-auth";
+ * import { fetchUserInfo, type ProtocolContext } from "@x/cli-auth/protocol";
  * declare const context: ProtocolContext, accessToken: string;
  * const user = await fetchUserInfo(context, accessToken);
  * console.log(user.sub);

@@ -2,21 +2,8 @@
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildAuthorizationUrl,
-  CliAuthError,
-  createPkce,
-  createProtocolContext,
-  exchangeAuthorizationCode,
-  fetchUserInfo,
-  pollDeviceToken,
-  type ProtocolContext,
-  refreshTokens,
-  requestDeviceAuthorization,
-  resolveAuthorizationServer,
-  revokeToken,
-  validateCallback,
-} from "../mod.ts";
+import { CliAuthError } from "../mod.ts";
+import { buildAuthorizationUrl, createPkce, createProtocolContext, exchangeAuthorizationCode, fetchUserInfo, pollDeviceToken, type ProtocolContext, refreshTokens, requestDeviceAuthorization, resolveAuthorizationServer, revokeToken, validateCallback } from "../src/mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "./support/interact.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
 

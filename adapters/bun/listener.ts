@@ -7,7 +7,6 @@ import { CLOSE_GRACE_MS, type Listen } from "../listener.ts";
 
 interface BunServer {
   port: number;
-  pendingRequests: number;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
 }
 interface BunNamespace {
@@ -40,10 +39,14 @@ export const listen: Listen = ({ hostname, port, handler }) => {
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
-      // Graceful first (a response in flight finishes), then end every connection, keep-alive ones included.
-      void server.stop(false);
-      const deadline = Date.now() + CLOSE_GRACE_MS;
-      while (server.pendingRequests > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Graceful first: Bun's stop(false) resolves once the requests in flight are answered (idle keep-alive
+      // connections are dropped at once); a response that takes longer than the grace period is cut.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.resolve(server.stop(false)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
       await server.stop(true);
     })();
   return Promise.resolve({ port: server.port, close });

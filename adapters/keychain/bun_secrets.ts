@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
+import { getBunSecrets, type KeychainStore } from "../keychain.ts";
 import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
 import { checkService, type StoreAction, storeError } from "../storage/_profile.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
@@ -38,27 +38,7 @@ export interface BunSecrets {
   delete(options: { service: string; name: string }): Promise<boolean>;
 }
 
-/**
- * `Bun.secrets` when this runtime has it, read now.
- *
- * @returns the API, or `undefined` on Deno, Node and Bun versions without it
- *
- * @example Usage
- * ```ts
- * import { getBunSecrets } from "@x/cli-auth/adapters";
- * if (getBunSecrets()) console.log("Bun.secrets is available");
- * ```
- */
-export function getBunSecrets(): BunSecrets | undefined {
-  const secrets = (globalThis as { Bun?: { secrets?: unknown } }).Bun?.secrets as Partial<BunSecrets> | undefined;
-  if (
-    secrets && typeof secrets.get === "function" && typeof secrets.set === "function" &&
-    typeof secrets.delete === "function"
-  ) {
-    return secrets as BunSecrets;
-  }
-  return undefined;
-}
+export { getBunSecrets };
 
 /**
  * Options of {@link bunSecretsStore}.

@@ -4,7 +4,7 @@
 // let in.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as oauth from "oauth4webapi";
-import { resolveAuthorizationServer } from "../../mod.ts";
+import { resolveAuthorizationServer } from "../../src/mod.ts";
 import {
   createVerifier,
   identityHandler,

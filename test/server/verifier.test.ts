@@ -1,7 +1,7 @@
 // createVerifier() against the real provider (oidc-provider in a Node child process): JWT access tokens for a
 // resource (RFC 9068), opaque tokens by introspection (RFC 7662), and forged tokens built with Web Crypto.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProtocolContext, resolveAuthorizationServer, revokeToken, type TokenSet } from "../../mod.ts";
+import { createProtocolContext, resolveAuthorizationServer, revokeToken, type TokenSet } from "../../src/mod.ts";
 import { CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { claims, encodeJson, generateTestKey, signJwt } from "./support/key_server.ts";

@@ -1,15 +1,7 @@
 // Real access tokens from the test provider: a code flow with PKCE for a resource (RFC 8707), completed by the
 // scripted user, as the CLI would do it; DPoP-bound (RFC 9449) when given a key pair.
 import * as oauth from "oauth4webapi";
-import {
-  buildAuthorizationUrl,
-  createPkce,
-  createProtocolContext,
-  exchangeAuthorizationCode,
-  resolveAuthorizationServer,
-  type TokenSet,
-  validateCallback,
-} from "../../../mod.ts";
+import { buildAuthorizationUrl, createPkce, createProtocolContext, exchangeAuthorizationCode, resolveAuthorizationServer, type TokenSet, validateCallback } from "../../../src/mod.ts";
 import { authorizeWithoutBrowser } from "../../support/interact.ts";
 
 export const http = { allowInsecureRequests: true, timeoutMs: 10_000 };
