@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { startLoopbackServer } from "../../adapters/mod.ts";
 import type { LoopbackServer } from "../../mod.ts";
-import { createProtocolContext, validateCallback } from "../../mod.ts";
+import { createProtocolContext, validateCallback } from "../../src/mod.ts";
 import { exchange, isListening, settledState } from "./net.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
