@@ -84,6 +84,24 @@ const param: fc.Arbitrary<[string, string]> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom("STATE", "Code", "state[]", "st%61te", "", "response"), anyValue) },
   { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 12 }), anyValue) },
 );
+/**
+ * Mostly a callback's own query (one code, one state, in either order), then changed here and there: the state
+ * missing, repeated or replaced by a near miss, the code missing or repeated, parameters added (error, iss, junk).
+ * So a case is often one mistake away from a valid callback, which is where a missing check would show.
+ */
+const queryArbitrary: fc.Arbitrary<[string, string][]> = fc.record({
+  code: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9_\-.~]{1,64}$/) }, { weight: 1, arbitrary: anyValue }),
+  codes: fc.oneof({ weight: 8, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(0, 2) }),
+  states: fc.array(stateVariant, { minLength: 0, maxLength: 2 }).map((states) => states.length === 0 ? [] : states),
+  oneState: fc.oneof({ weight: 8, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }),
+  extra: fc.oneof({ weight: 3, arbitrary: fc.constant([] as [string, string][]) }, { weight: 2, arbitrary: fc.array(param, { maxLength: 4 }) }),
+  stateFirst: fc.boolean(),
+}).map(({ code, codes, states, oneState, extra, stateFirst }) => {
+  const stateParams: [string, string][] = (oneState ? states.slice(0, 1) : states).map((value) => ["state", value]);
+  const codeParams: [string, string][] = Array.from({ length: codes }, () => ["code", code]);
+  return [...(stateFirst ? [...stateParams, ...codeParams] : [...codeParams, ...stateParams]), ...extra];
+});
+
 const extraHeader: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.tuple(fc.constantFrom("Cookie", "User-Agent", "Accept", "X-Forwarded-Host", "Forwarded", "Origin", "Referer"), anyValue),
   fc.tuple(fc.constantFrom("Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Connection"), fc.constantFrom("0", "5", "chunked", "100-continue", "websocket", "keep-alive", "-1", "99999999999")),
@@ -122,7 +140,7 @@ const caseArbitrary: fc.Arbitrary<Case> = fc.record({
     },
     { weight: 1, arbitrary: fc.string({ maxLength: 30, unit: "binary" }).map((s) => `/${s}`) },
   ),
-  query: fc.array(param, { maxLength: 6 }),
+  query: queryArbitrary,
   queryStyle: fc.constantFrom("encoded", "encoded", "encoded", "raw"),
   host: fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom<HostKind>("right", "right-padded") },
@@ -285,43 +303,56 @@ function describeCase(c: Case, port: number): string {
 
 // ---- The run ----------------------------------------------------------------------------------------------------
 
-let server: LoopbackServer | undefined;
-let outcome: { state: "pending" | "resolved" | "rejected"; params?: URLSearchParams } = { state: "pending" };
+/**
+ * Two listeners side by side: one validating as the browser login does (oauth4webapi checks the state and `iss`
+ * again), one with nothing but the listener's own checks (as `startLoopbackServer` users may run it). Each case
+ * goes to one of them, so neither layer's checks can hide a hole in the other's.
+ */
+interface Target {
+  server: LoopbackServer;
+  outcome: { state: "pending" | "resolved" | "rejected"; params?: URLSearchParams };
+}
+const targets: { validated?: Target; bare?: Target } = {};
 
-async function freshServer(): Promise<LoopbackServer> {
-  await server?.close();
-  const started = await startLoopbackServer({ state: STATE, validate: (params) => validateCallback(context, params, STATE) });
-  outcome = { state: "pending" };
-  started.waitForCallback().then(
-    (params) => void (outcome = { state: "resolved", params }),
-    () => void (outcome = { state: "rejected" }),
+async function freshTarget(kind: "validated" | "bare"): Promise<Target> {
+  await targets[kind]?.server.close();
+  const server = await startLoopbackServer({
+    state: STATE,
+    validate: kind === "validated" ? (params) => validateCallback(context, params, STATE) : undefined,
+  });
+  const target: Target = { server, outcome: { state: "pending" } };
+  server.waitForCallback().then(
+    (params) => void (target.outcome = { state: "resolved", params }),
+    () => void (target.outcome = { state: "rejected" }),
   );
-  server = started;
-  return started;
+  targets[kind] = target;
+  return target;
 }
 
 afterAll(async () => {
-  await server?.close();
+  await targets.validated?.server.close();
+  await targets.bare?.server.close();
 });
 
 describe("the loopback listener under fuzzed requests on real sockets", () => {
   it(`never crashes, and resolves a login only for the right state, code, Host and method (${RUNS} cases)`, async () => {
-    await freshServer();
+    await freshTarget("validated");
+    await freshTarget("bare");
     const statuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(caseArbitrary, async (c) => {
-        const current = server!;
-        const port = current.port;
+      fc.asyncProperty(caseArbitrary, fc.constantFrom<"validated" | "bare">("validated", "bare"), async (c, kind) => {
+        const target = targets[kind]!;
+        const port = target.server.port;
         const answer = await exchange(port, requestBytes(c, port), { timeoutMs: 2_000, headRequest: /^head$/i.test(c.method) });
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-        const where = () => `\n--- request ---\n${describeCase(c, port)}\n--- answer ---\n${answer.raw.slice(0, 300)}`;
+        const where = () => `\n--- ${kind} listener, request ---\n${describeCase(c, port)}\n--- answer ---\n${answer.raw.slice(0, 300)}`;
         // A login ends by closing the listener, then settling: a listener that stopped must have ended the login.
-        await settledState(current.waitForCallback(), 5);
-        if (outcome.state === "pending" && !(await isListening(port))) {
-          await settledState(current.waitForCallback(), 3_000);
-          expect(outcome.state, `stopped listening while the login still waits${where()}`).not.toBe("pending");
+        await settledState(target.server.waitForCallback(), 5);
+        if (target.outcome.state === "pending" && !(await isListening(port))) {
+          await settledState(target.server.waitForCallback(), 3_000);
+          expect(target.outcome.state, `stopped listening while the login still waits${where()}`).not.toBe("pending");
         }
-        const seen = outcome;
+        const seen = target.outcome;
 
         // Never a crash: an HTTP answer, or a connection the server closed.
         expect(answer.status === 0 ? answer.closed : answer.status >= 200 && answer.status < 600, `no answer${where()}`).toBe(true);
@@ -340,15 +371,17 @@ describe("the loopback listener under fuzzed requests on real sockets", () => {
           expect(seen.state, `a clean callback was not accepted${where()}`).toBe("resolved");
           expect(seen.params!.get("code")).toBe(parsedQuery(c, port)!.get("code"));
         }
-        if (seen.state !== "pending") await freshServer();
+        if (seen.state !== "pending") await freshTarget(kind);
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
-    // After all that, the listener still takes a real callback.
-    const current = server!;
-    const answer = await exchange(current.port, `GET /callback?code=final&state=${STATE} HTTP/1.1\r\nHost: 127.0.0.1:${current.port}\r\n\r\n`);
-    expect(answer.status).toBe(200);
-    expect((await current.waitForCallback()).get("code")).toBe("final");
+    // After all that, both listeners still take a real callback.
+    for (const kind of ["validated", "bare"] as const) {
+      const { server } = targets[kind]!;
+      const answer = await exchange(server.port, `GET /callback?code=final&state=${STATE} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+      expect(answer.status).toBe(200);
+      expect((await server.waitForCallback()).get("code")).toBe("final");
+    }
     // Which answers the fuzzer saw, for the log: a run that only ever got 400s would prove little.
     console.log(`[fuzz] ${RUNS} cases, answers: ${[...statuses].sort().map(([s, n]) => `${s || "closed"}×${n}`).join(", ")}`);
   }, 60_000 + RUNS * 100);

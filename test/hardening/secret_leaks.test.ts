@@ -121,7 +121,7 @@ describe("no secret in any error or log line", () => {
     expectNothingShownLeaks();
   });
 
-  it("login({ flow: \"manual\" }): pasted URLs with another state, another issuer, an error quoting the code", async () => {
+  it("login({ flow: \"manual\" }): pasted URLs with another state, another issuer, an error, the code twice", async () => {
     const edits: [string, (callback: URL) => string][] = [
       ["another state", (callback) => {
         callback.searchParams.set("state", "not-the-state-of-this-login");

@@ -86,6 +86,11 @@ async function expectEachAbandonedInTime(path: string, count: number) {
   }
 }
 
+/** A huge body is refused for its size, not merely found unparsable after being read whole. */
+function expectSizeRefusal(fault: Case["fault"], error: CliAuthError) {
+  if (typeof fault === "object" && fault.kind === "huge") expect(error.message).toMatch(/larger than \d+ bytes/);
+}
+
 interface Case {
   name: string;
   path: string;
@@ -160,6 +165,7 @@ describe("login() against a misbehaving provider keeps the stored session", () =
     await inject(path, fault);
     const { error, elapsedMs } = await failure(loginWithoutBrowser(new CliAuth(options(store))));
     expect(error.code).toBe(code);
+    expectSizeRefusal(fault, error);
     if (status !== undefined) expect(error.status).toBe(status);
     if (code === "timeout") {
       expect(elapsedMs).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
@@ -184,6 +190,7 @@ describe("login() against a misbehaving provider keeps the stored session", () =
       },
     }));
     expect(error.code).toBe(code);
+    expectSizeRefusal(fault, error);
     if (status !== undefined) expect(error.status).toBe(status);
     if (code === "timeout") {
       expect(performance.now() - exchangeStarted).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
@@ -233,6 +240,7 @@ describe("getAccessToken() refreshing against a misbehaving provider keeps the s
     await inject(path, fault);
     const { error, elapsedMs } = await failure(auth.getAccessToken({ forceRefresh: true }));
     expect(error.code).toBe(code);
+    expectSizeRefusal(fault, error);
     if (status !== undefined) expect(error.status).toBe(status);
     expect(faulty.seen.filter((r) => r.path === TOKEN)).toHaveLength(attempts);
     if (code === "timeout") {
@@ -286,6 +294,7 @@ describe("whoami() against a misbehaving userinfo endpoint keeps the stored sess
     await inject(path, fault);
     const { error, elapsedMs } = await failure(auth.whoami());
     expect(error.code).toBe(code);
+    expectSizeRefusal(fault, error);
     if (status !== undefined) expect(error.status).toBe(status);
     if (code === "timeout") {
       expect(elapsedMs).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
