@@ -76,9 +76,18 @@ export const listen: Listen = async ({ hostname, port, handler }) => {
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     // Bodies are never read: the callback is a GET. Drop whatever a client sends.
     req.resume();
+    let request: Request;
+    try {
+      request = toRequest(req, `${origin}:${(server.address() as { port: number }).port}`);
+    } catch {
+      // A request the Fetch API cannot hold (TRACE, CONNECT, TRACK are forbidden methods): not ours to answer.
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+      res.end("Bad request.\n");
+      return;
+    }
     let response: Response;
     Promise.resolve()
-      .then(() => handler(toRequest(req, `${origin}:${(server.address() as { port: number }).port}`)))
+      .then(() => handler(request))
       .then((r) => {
         response = r;
         return send(response, res);
