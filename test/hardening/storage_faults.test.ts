@@ -155,6 +155,8 @@ describe("keychain faults", () => {
       const store = autoStore({ service: name, keychain, file: fileStore({ service: name, dir: join(root, name), logger }), logger });
       expect(await store.active()).toBe("file");
       expect(warnings).toEqual([expect.stringMatching(/the keyring is locked/)]);
+      // logout() cannot see the session either: it reports none and the item stays (documented: unlock, then log out).
+      expect(await auth(keychain).logout()).toEqual({ revoked: false, hadSession: false });
       // The session is still there, unwritten since the lock, for when the user unlocks the keyring.
       expect(searchItems(own, name)).toEqual({ unlocked: [], locked: [item] });
       expect(modified(own, item!)).toBe(written);
