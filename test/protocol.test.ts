@@ -2,10 +2,10 @@
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuthError } from "../mod.ts";
 import { buildAuthorizationUrl, createPkce, createProtocolContext, exchangeAuthorizationCode, fetchUserInfo, pollDeviceToken, type ProtocolContext, refreshTokens, requestDeviceAuthorization, resolveAuthorizationServer, revokeToken, validateCallback } from "../src/mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "./support/interact.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
+import { rejection, throws } from "./support/reject.ts";
 
 const http = { allowInsecureRequests: true, timeoutMs: 10_000 };
 const REDIRECT = "http://127.0.0.1:41111/callback";
@@ -34,26 +34,6 @@ async function login(ctx = context, loginName = "alice") {
   const { pkce, callback } = await codeFlow(ctx, loginName);
   const params = validateCallback(ctx, callback, pkce.state);
   return await exchangeAuthorizationCode(ctx, params, { redirectUri: REDIRECT, codeVerifier: pkce.codeVerifier });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a rejection");
-}
-
-function throws(fn: () => unknown): CliAuthError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a throw");
 }
 
 describe("resolveAuthorizationServer()", () => {

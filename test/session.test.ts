@@ -1,9 +1,10 @@
 // The session lifecycle against the real provider: getAccessToken (fresh path, single-flight refresh, failures),
 // logout with revocation, whoami freshness, resolveToken precedence, profiles.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth, CliAuthError } from "../mod.ts";
+import { CliAuth } from "../mod.ts";
 import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
+import { rejection } from "./support/reject.ts";
 
 const REFRESH = "refresh_token";
 let provider: TestProvider;
@@ -14,12 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await provider?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  const error = await promise.then(() => undefined, (e) => e);
-  expect(error).toBeInstanceOf(CliAuthError);
-  return error as CliAuthError;
-}
 
 describe("getAccessToken()", () => {
   it("serves a fresh token with no request to the provider and one storage read", async () => {

@@ -30,6 +30,7 @@ import {
   type TestKey,
 } from "./support/key_server.ts";
 import { http, issueTokens } from "./support/tokens.ts";
+import { rejection } from "../support/reject.ts";
 
 const API = "https://api.example.test/";
 const OPAQUE_API = "urn:example:opaque-dpop";
@@ -70,16 +71,6 @@ const claimsOf = (jwt: string) => JSON.parse(atob(jwt.split(".")[1]!.replace(/-/
 /** A valid proof for GET /me with the bound token, with overrides. */
 const proof = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key = keyPair) =>
   makeProof(key, { htm: "GET", htu: ME, token: bound.accessToken, ...claims }, header);
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Refused with code invalid_token, status 401, the given OAuth error and a description matching `description`. */
 async function refused(promise: Promise<unknown>, error: string, description: RegExp): Promise<CliAuthError> {

@@ -5,7 +5,6 @@ import * as oauth from "oauth4webapi";
 import type { TokenSet } from "../../mod.ts";
 import { retryOnDpopNonce } from "../../src/dpop.ts";
 import {
-  CliAuthError,
   createDpopNonceSource,
   createVerifier,
   dpopNonceOf,
@@ -18,6 +17,7 @@ import { runtimeKey } from "../support/runtime.ts";
 import { serve, type Served } from "./support/serve.ts";
 import { dpopKeyPair, dpopRequest, makeProof } from "./support/dpop.ts";
 import { http, issueTokens } from "./support/tokens.ts";
+import { rejection } from "../support/reject.ts";
 
 const API = "https://api.example.test/";
 const ME = "https://api.example.test/me";
@@ -37,16 +37,6 @@ afterAll(async () => {
 
 const proof = (claims: Record<string, unknown> = {}) =>
   makeProof(keyPair, { htm: "GET", htu: ME, token: tokens.accessToken, ...claims });
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("a provider that demands DPoP nonces", () => {
   it("issued a DPoP-bound token after one use_dpop_nonce retry", async () => {

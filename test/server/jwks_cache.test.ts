@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createRemoteJwks, type RemoteJwks, type RemoteJwksOptions } from "../../server/jwks_cache.ts";
 import { CliAuthError, createVerifier, identityHandler } from "../../server/mod.ts";
 import { claims, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
+import { rejection } from "../support/reject.ts";
 
 const http = { allowInsecureRequests: true, timeoutMs: 2_000 };
 let server: KeyServer;
@@ -24,16 +25,6 @@ afterEach(async () => {
 
 function jwks(options: RemoteJwksOptions = {}): RemoteJwks {
   return createRemoteJwks(new URL(server.jwksUri), { http, now: () => now, ...options });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("createRemoteJwks()", () => {

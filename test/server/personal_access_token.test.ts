@@ -1,7 +1,6 @@
 // Personal access tokens: format, checksum, hash, and their verification through createVerifier().
 import { describe, expect, it } from "vitest";
 import {
-  CliAuthError,
   createPersonalAccessToken,
   createVerifier,
   hashPersonalAccessToken,
@@ -10,28 +9,9 @@ import {
   personalAccessTokenPattern,
   timingSafeEqual,
 } from "../../server/mod.ts";
+import { rejection, throws } from "../support/reject.ts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a rejection");
-}
-
-function throws(fn: () => unknown): CliAuthError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a throw");
-}
 
 /** SHA-256 hex computed here independently of the library. */
 async function sha256(text: string): Promise<string> {

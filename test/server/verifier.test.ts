@@ -2,10 +2,11 @@
 // resource (RFC 9068), opaque tokens by introspection (RFC 7662), and forged tokens built with Web Crypto.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProtocolContext, resolveAuthorizationServer, revokeToken, type TokenSet } from "../../src/mod.ts";
-import { CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
+import { type CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { claims, encodeJson, generateTestKey, signJwt } from "./support/key_server.ts";
 import { http, issueTokens } from "./support/tokens.ts";
+import { rejection } from "../support/reject.ts";
 
 const API = "https://api.example.test/";
 const OTHER_API = "https://other.example.test/";
@@ -38,16 +39,6 @@ function verifier(options: Partial<VerifierOptions> = {}): Verifier {
 
 function bearer(token: string): Request {
   return new Request("https://api.example.test/me", { headers: { authorization: `Bearer ${token}` } });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    return error as CliAuthError;
-  }
-  throw new Error("expected a rejection");
 }
 
 async function invalid(promise: Promise<unknown>, description: RegExp): Promise<CliAuthError> {

@@ -11,3 +11,14 @@ export async function rejection(promise: Promise<unknown>): Promise<CliAuthError
   }
   throw new Error("expected a rejection");
 }
+
+/** The CliAuthError a function throws; fails the test when it returns or throws something else. */
+export function throws(fn: () => unknown): CliAuthError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliAuthError);
+    return error as CliAuthError;
+  }
+  throw new Error("expected a throw");
+}
