@@ -9,11 +9,13 @@ import * as oauth from "oauth4webapi";
 import {
   CliAuthError,
   type CliAuthErrorCode,
+  describeOperation,
   isAbortError,
   isCliAuthError,
   isTimeoutError,
   type Operation,
   sanitizedCause,
+  timeoutError,
 } from "./errors.ts";
 
 function findCliAuthError(error: unknown): CliAuthError | undefined {
@@ -24,20 +26,6 @@ function findCliAuthError(error: unknown): CliAuthError | undefined {
   }
   return undefined;
 }
-
-const operationLabel: Record<Operation, string> = {
-  discovery: "Discovery of the authorization server",
-  authorization: "The authorization response",
-  token: "The token request",
-  refresh: "The token refresh",
-  device_authorization: "The device authorization request",
-  device_token: "The device token request",
-  revocation: "The token revocation",
-  userinfo: "The userinfo request",
-  introspection: "The token introspection",
-  registration: "The client registration",
-  resource: "The resource request",
-};
 
 const oauthErrorCodes: Record<string, CliAuthErrorCode> = {
   invalid_grant: "invalid_grant",
@@ -88,15 +76,10 @@ function statusOf(error: unknown): number | undefined {
 export function toCliAuthError(error: unknown, operation: Operation): CliAuthError {
   const wrapped = findCliAuthError(error);
   if (wrapped) return wrapped;
-  const label = operationLabel[operation];
+  const label = describeOperation(operation);
   const cause = sanitizedCause(error);
 
-  if (isTimeoutError(error)) {
-    return new CliAuthError("timeout", `${label} timed out`, {
-      cause,
-      hint: "Check your connection, or raise `timeoutMs` if the server is slow",
-    });
-  }
+  if (isTimeoutError(error)) return timeoutError(operation, cause);
   if (isAbortError(error)) {
     return new CliAuthError("login_cancelled", `${label} was cancelled`, { cause });
   }
@@ -194,7 +177,7 @@ export function networkError(error: unknown, operation: Operation): CliAuthError
   const detail = (cause?.cause as Error | undefined)?.message ?? cause?.message;
   return new CliAuthError(
     "network_error",
-    `${operationLabel[operation]} could not reach the server${detail ? ` (${detail})` : ""}`,
+    `${describeOperation(operation)} could not reach the server${detail ? ` (${detail})` : ""}`,
     { cause, hint: hintFor("network_error") },
   );
 }

@@ -161,6 +161,56 @@ export type Operation =
   | "registration"
   | "resource";
 
+const operationLabel: Record<Operation, string> = {
+  discovery: "Discovery of the authorization server",
+  authorization: "The authorization response",
+  token: "The token request",
+  refresh: "The token refresh",
+  device_authorization: "The device authorization request",
+  device_token: "The device token request",
+  revocation: "The token revocation",
+  userinfo: "The userinfo request",
+  introspection: "The token introspection",
+  registration: "The client registration",
+  resource: "The resource request",
+};
+
+/**
+ * How messages name an operation ("The token refresh", "Discovery of the authorization server").
+ *
+ * @param operation what was being done
+ * @returns the label that starts the message
+ *
+ * @example Usage
+ * ```ts
+ * import { describeOperation } from "@x/cli-auth/protocol";
+ * console.assert(describeOperation("refresh") === "The token refresh");
+ * ```
+ */
+export function describeOperation(operation: Operation): string {
+  return operationLabel[operation];
+}
+
+/**
+ * The `timeout` error of an operation: one wording and one hint wherever a timeout is noticed.
+ *
+ * @param operation what timed out
+ * @param cause the sanitized cause, if any
+ * @returns the error to throw
+ *
+ * @example Usage
+ * ```ts
+ * import { timeoutError } from "@x/cli-auth/protocol";
+ * console.assert(timeoutError("token").code === "timeout");
+ * ```
+ */
+export function timeoutError(operation: Operation, cause?: unknown): CliAuthError {
+  return new CliAuthError("timeout", `${describeOperation(operation)} timed out`, {
+    cause,
+    hint: "Check your connection, or raise `timeoutMs` if the server is slow",
+  });
+}
+
 /**
  * An error that keeps only the name, message and a code of the original: safe to log and to serialize.
  * oauth4webapi's own messages name parameters, never their values.

@@ -6,7 +6,7 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, isAbortError, isTimeoutError, type Operation } from "./errors.ts";
+import { CliAuthError, describeOperation, isAbortError, isTimeoutError, type Operation, timeoutError } from "./errors.ts";
 import { networkError } from "./error_mapping.ts";
 
 /** The `fetch` signature the library calls. */
@@ -73,14 +73,7 @@ export function guardedFetch(http: HttpOptions, operation: Operation): FetchLike
     try {
       response = await fetchImpl(input, init);
     } catch (error) {
-      const signal = init?.signal ?? undefined;
-      if (isTimeoutError(error) || (signal?.aborted && isTimeoutError(signal.reason))) {
-        throw new CliAuthError("timeout", `${describe(operation)} timed out`, {
-          hint: "Check your connection, or raise `timeoutMs` if the server is slow",
-        });
-      }
-      if (isAbortError(error) || signal?.aborted) throw signal?.reason ?? error;
-      throw networkError(error, operation);
+      throw transportFailure(error, operation, init?.signal ?? undefined);
     }
     const limited = limitBody(response, maxBytes, operation, init?.signal ?? undefined);
     return TOKEN_OPERATIONS.has(operation) ? await errorIn200(limited) : limited;
@@ -107,16 +100,12 @@ async function errorIn200(response: Response): Promise<Response> {
   return new Response(text, { status: isError ? 400 : 200, statusText: isError ? "Bad Request" : response.statusText, headers: response.headers });
 }
 
-function describe(operation: Operation): string {
-  return operation === "discovery" ? "Discovery of the authorization server" : `The ${operation.replace("_", " ")} request`;
-}
-
 function limitBody(response: Response, maxBytes: number, operation: Operation, signal?: AbortSignal): Response {
   const declared = Number(response.headers.get("content-length") ?? "NaN");
   const tooLarge = () =>
     new CliAuthError(
       "invalid_response",
-      `${describe(operation)} failed: the response body is larger than ${maxBytes} bytes`,
+      `${describeOperation(operation)} failed: the response body is larger than ${maxBytes} bytes`,
       { status: response.status },
     );
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -134,7 +123,7 @@ function limitBody(response: Response, maxBytes: number, operation: Operation, s
       } catch (error) {
         // The answer broke off after its head (connection reset, timeout while reading): that is the transport
         // failing, not the server sending something invalid, so it gets the same codes as a failed request.
-        controller.error(bodyFailure(error, operation, signal));
+        controller.error(transportFailure(error, operation, signal));
         return;
       }
       if (chunk.done) {
@@ -156,12 +145,9 @@ function limitBody(response: Response, maxBytes: number, operation: Operation, s
   return new Response(limited, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
-function bodyFailure(error: unknown, operation: Operation, signal?: AbortSignal): unknown {
-  if (isTimeoutError(error) || (signal?.aborted && isTimeoutError(signal.reason))) {
-    return new CliAuthError("timeout", `${describe(operation)} timed out`, {
-      hint: "Check your connection, or raise `timeoutMs` if the server is slow",
-    });
-  }
+/** A request, or the read of its body, that failed without an answer: timeout, cancel, or network trouble. */
+function transportFailure(error: unknown, operation: Operation, signal?: AbortSignal): unknown {
+  if (isTimeoutError(error) || (signal?.aborted && isTimeoutError(signal.reason))) return timeoutError(operation);
   if (isAbortError(error) || signal?.aborted) return signal?.reason ?? error;
   return networkError(error, operation);
 }

@@ -28,7 +28,7 @@ export { announceAuthorizationUrl, browserLogin } from "./browser_login.ts";
 export type { AuthorizationRequestOptions, BrowserLoginOptions } from "./browser_login.ts";
 export { abortReason, cancelled, createLoginSignal, DEFAULT_LOGIN_TIMEOUT_MS, sleep } from "./login_signal.ts";
 export type { LoginSignal } from "./login_signal.ts";
-export { CliAuthError, isCliAuthError } from "./errors.ts";
+export { CliAuthError, describeOperation, isCliAuthError, timeoutError } from "./errors.ts";
 export { networkError, toCliAuthError } from "./error_mapping.ts";
 export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./errors.ts";
 export { DEFAULT_TIMEOUT_MS } from "./http.ts";
