@@ -579,10 +579,15 @@ export class CliAuth {
    * ```
    */
   async getAccessToken(options: GetAccessTokenOptions = {}): Promise<string> {
+    return (await this.#validSession(options)).tokens.accessToken;
+  }
+
+  /** The session with a valid access token: one storage read when fresh, else refreshed. */
+  async #validSession(options: GetAccessTokenOptions = {}): Promise<Session> {
     const session = await this.readSession();
     if (!session) throw this.#notLoggedIn();
-    if (!options.forceRefresh && isFresh(session.tokens, this.#now(), this.#skew())) return session.tokens.accessToken;
-    return (await this.refreshSession(session, options)).tokens.accessToken;
+    if (!options.forceRefresh && isFresh(session.tokens, this.#now(), this.#skew())) return session;
+    return await this.refreshSession(session, options);
   }
 
   #skew(): number {
@@ -741,9 +746,8 @@ export class CliAuth {
     const { fetchUserInfo } = await import("./userinfo.ts");
     const fromArg = options.tokenFromArg?.trim();
     if (fromArg) return userFromClaims(await fetchUserInfo(await this.context(options.signal), fromArg, { signal: options.signal }));
-    const token = await this.getAccessToken({ signal: options.signal });
-    const session = await this.readSession();
-    if (!session) throw this.#notLoggedIn();
+    const session = await this.#validSession({ signal: options.signal });
+    const token = session.tokens.accessToken;
     const context = await this.context(options.signal, { session });
     let info: UserInfo;
     try {
@@ -768,8 +772,11 @@ export class CliAuth {
 
   /** The session as `auth.fetch` sees it: its token, its refresh, its DPoP handle. */
   #fetchSession(): AuthenticatedFetchSession {
+    // One storage read per request: the token and the DPoP key come from the same session.
+    let valid: Promise<Session> | undefined;
+    const current = () => valid ??= this.#validSession();
     return {
-      token: () => this.getAccessToken(),
+      token: async () => (await current()).tokens.accessToken,
       refreshed: async (rejected) => {
         const session = await this.readSession();
         if (!session) throw this.#notLoggedIn();
@@ -778,8 +785,8 @@ export class CliAuth {
         return (await this.refreshSession(seen, { forceRefresh: true })).tokens.accessToken;
       },
       dpop: async () => {
-        const session = await this.readSession();
-        return session?.dpopKey ? await this.#dpopHandle(session.clientId, session.dpopKey) : undefined;
+        const { clientId, dpopKey } = await current();
+        return dpopKey ? await this.#dpopHandle(clientId, dpopKey) : undefined;
       },
     };
   }
