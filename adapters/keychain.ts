@@ -1,7 +1,15 @@
 /**
- * The OS keychain as a {@link CredentialStore}, chosen when called: `Bun.secrets` on Bun, otherwise the OS's own tool
- * (`/usr/bin/security` on macOS, `powershell.exe` and Credential Manager on Windows, `secret-tool` elsewhere). No
- * native addon, so it works in Deno, Node and in `deno compile` / `bun build --compile` binaries.
+ * The OS keychain as a {@link CredentialStore}, chosen when called: `/usr/bin/security` on macOS on every runtime;
+ * elsewhere `Bun.secrets` on Bun, otherwise the OS's own tool (`powershell.exe` and Credential Manager on Windows,
+ * `secret-tool` elsewhere). No native addon, so it works in Deno, Node and in `deno compile` / `bun build --compile`
+ * binaries.
+ *
+ * Why not `Bun.secrets` on macOS: a keychain item's access list names the program that created it, and `Bun.secrets`
+ * creates items as the running binary. A CLI built with `bun build --compile` is a new, ad-hoc-signed binary after
+ * every upgrade, so macOS would ask for the keychain password on the first read after each one. Items created by
+ * `/usr/bin/security` trust `/usr/bin/security`, which does not change when the CLI does. On Linux (Secret Service)
+ * and Windows (Credential Manager) no such per-program access list exists, so `Bun.secrets` stays there: it needs no
+ * subprocess, and on Windows no PowerShell at all.
  *
  * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`); the value is
  * stored as given. Values too large for one entry are split into parts (see `keychain/_chunks.ts`).
@@ -72,7 +80,7 @@ export interface KeychainStoreOptions {
   timeoutMs?: number;
   /** Environment for the tools on top of this process's; giving one also turns off `Bun.secrets`. */
   env?: Record<string, string | undefined>;
-  /** Use `Bun.secrets` when running on Bun (default `true`). */
+  /** Use `Bun.secrets` when running on Bun, except on macOS (default `true`). */
   bunSecrets?: boolean;
 }
 
@@ -95,9 +103,9 @@ export function currentPlatform(): string {
 }
 
 /**
- * The OS keychain store for this machine, picked now: `Bun.secrets` when running on Bun (unless `bunSecrets: false`,
- * a `runner` or an `env` is given), else `security` on macOS, Credential Manager on Windows, `secret-tool` on Linux
- * and other Unixes.
+ * The OS keychain store for this machine, picked now: `security` on macOS (on every runtime, see the module
+ * documentation); elsewhere `Bun.secrets` when running on Bun (unless `bunSecrets: false`, a `runner` or an `env` is
+ * given), else Credential Manager on Windows, `secret-tool` on Linux and other Unixes.
  *
  * @param options service name; runner, platform, timeout and environment for tests and special setups
  * @returns the store; nothing runs until it is used
@@ -115,7 +123,10 @@ export function currentPlatform(): string {
 export function keychainStore(options: KeychainStoreOptions): KeychainStore {
   checkService(options.service);
   const platform = options.platform ?? currentPlatform();
-  const secrets = options.bunSecrets === false || options.runner || options.env ? undefined : getBunSecrets();
+  // Never Bun.secrets on macOS: its items trust the running binary, which an upgrade replaces.
+  const secrets = platform === "darwin" || options.bunSecrets === false || options.runner || options.env
+    ? undefined
+    : getBunSecrets();
   const common = { service: options.service, runner: options.runner, timeoutMs: options.timeoutMs, env: options.env };
   const backend: KeychainBackend = secrets
     ? "bun-secrets"

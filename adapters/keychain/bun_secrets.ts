@@ -2,6 +2,10 @@
  * The OS keychain through Bun's built-in `Bun.secrets` (Keychain Services on macOS, libsecret on Linux, Credential
  * Manager on Windows): no subprocess at all, which matters most on Windows where PowerShell takes a second to start.
  *
+ * `keychainStore()` uses it on Linux and Windows only: on macOS an item `Bun.secrets` creates trusts the running
+ * binary, and a CLI rebuilt with `bun build --compile` would make macOS ask for the keychain password after every
+ * upgrade (see `keychain.ts`).
+ *
  * `Bun.secrets` is looked up when a store is made, never at import, so this module loads on Deno and Node too.
  * Entries have the same service and account (`name`) as the other keychain stores, and the same split format for
  * large values: a value written by `secret-tool` or `security` reads back here, and the other way round. Bun treats
