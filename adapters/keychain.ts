@@ -18,7 +18,7 @@
  */
 import type { CredentialStore } from "../src/contracts.ts";
 import type { BunSecrets } from "./keychain/bun_secrets.ts";
-import { checkService } from "./storage/_profile.ts";
+import { checkService } from "../src/names.ts";
 import type { CommandRunner } from "./subprocess.ts";
 
 /**

@@ -3,14 +3,26 @@
  * calls `CredReadW`, `CredWriteW`, `CredDeleteW` and `CredEnumerateW` from advapi32 through P/Invoke (`Add-Type`).
  * No native addon, so it works the same from Deno, Node and compiled binaries.
  *
- * - Entries are generic credentials (`CRED_TYPE_GENERIC`) named `<service>:<profile>`, user name `<profile>`,
- *   persisted for the local machine (`CRED_PERSIST_LOCAL_MACHINE`: they do not roam). The blob is the UTF-8 of the
- *   value. Credential Manager compares names without regard to case, so profiles that differ only in case share one
- *   entry.
+ * ## Names
+ *
+ * - Entries are generic credentials (`CRED_TYPE_GENERIC`) named `<service>:<name>`, where `<name>` is the profile
+ *   (or registered client key) in the case-safe form of `_case_safe_names.ts` (`default` → `my-cli:default`, `Prod` →
+ *   `my-cli:%50rod`): Credential Manager compares names without regard to case, and this way `Prod` and `prod` stay
+ *   two profiles. The user name is the profile as given. Credentials are persisted for the local machine
+ *   (`CRED_PERSIST_LOCAL_MACHINE`: they do not roam); the blob is the UTF-8 of the value.
  * - A blob holds at most 2,560 bytes (`CRED_MAX_CREDENTIAL_BLOB_SIZE`). Larger values are split into parts named
- *   `<service>:<profile>:part:<id>:<n>` with a manifest in `<service>:<profile>` (see `_chunks.ts`). One PowerShell run
- *   does a whole operation: a read returns the entry and every part under its prefix (`CredEnumerateW`), a write
- *   writes the parts, then the manifest, then deletes the parts of earlier values, a delete removes all of them.
+ *   `<service>:<name>:part:<id>:<n>` with a manifest in `<service>:<name>` (see `_chunks.ts`). `<name>` never holds
+ *   a `:` and `<service>` may not, so the prefix `<service>:<name>:part:` is another profile's prefix for no profile:
+ *   writing `work` never touches `work:part:ci` (named `my-cli:work%3apart%3aci`).
+ * - Every entry a store reads or removes must carry the profile as its user name: a credential of the same name
+ *   (ignoring case) written for another profile is not this one's.
+ * - Earlier versions named entries `<service>:<profile>` raw. For profiles whose case-safe form is the same (lower-case
+ *   letters, digits, `-._~`: `default`, `work`) nothing changed. For the others (`Work`, `me@corp`, registered
+ *   clients) a read also looks at the raw name, and takes that entry when its user name is exactly the profile; the
+ *   next write moves it to the new name, and a delete removes both.
+ * - One PowerShell run does a whole operation: a read returns the entry and every part under its prefix
+ *   (`CredEnumerateW`), a write writes the parts, then the manifest, then deletes the parts of earlier values (and any
+ *   raw-named entry), a delete removes all of them.
  *
  * ## One constant program, the data after it
  *
@@ -46,10 +58,11 @@
  * @module
  */
 import type { KeychainStore } from "../keychain.ts";
-import { CliAuthError } from "../../src/errors.ts";
-import { checkProfile, checkService, type StoreAction, storeError } from "../storage/_profile.ts";
+import { checkService, checkStorageKey } from "../../src/names.ts";
+import { type StoreAction, storeError } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, runCommand } from "../subprocess.ts";
 import { isManifest, joinParts, parseManifest, planWrite } from "./_chunks.ts";
+import { caseSafeName, hasRawName } from "./_case_safe_names.ts";
 import { toolFailure } from "./_failure.ts";
 
 /**
@@ -62,7 +75,7 @@ import { toolFailure } from "./_failure.ts";
  * ```
  */
 export interface WindowsKeychainOptions {
-  /** Names the credentials `<service>:<profile>` (your CLI's name). */
+  /** Names the credentials `<service>:<profile>` (your CLI's name; see the module documentation). */
   service: string;
   /** Runs PowerShell (default: {@link runCommand}); tests pass a fake. */
   runner?: CommandRunner;
@@ -462,7 +475,7 @@ function win32Reason(code: number | undefined): { reason: string; hint?: string 
  * @returns a store whose `probe()` reads a throwaway credential to prove Credential Manager is there
  * @throws {CliAuthError} `storage_unavailable` from its methods when PowerShell is missing or restricted, there is
  * no logon session for Credential Manager, or the run times out; `storage_corrupt` when an entry is not UTF-8 or a
- * split value lost a part; `invalid_options` for a bad service or profile name (`*` is not allowed in either)
+ * split value lost a part; `invalid_options` for a bad service or profile name
  *
  * @example Usage
  * ```ts
@@ -475,7 +488,6 @@ function win32Reason(code: number | undefined): { reason: string; hint?: string 
 export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainStore {
   checkService(options.service);
   const service = options.service;
-  if (service.includes("*")) throw new CliAuthError("invalid_options", "Invalid `service`: `*` is not allowed on Windows");
   const run = options.runner ?? runCommand;
   const timeoutMs = options.timeoutMs ?? POWERSHELL_TIMEOUT_MS;
   const env = options.env;
@@ -485,14 +497,11 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
     const root = env && "SystemRoot" in env ? env.SystemRoot : g.process?.env?.SystemRoot;
     return root ? `${root}\\System32\\WindowsPowerShell\\v1.0\\powershell.exe` : "powershell.exe";
   };
-  const check = (profile: string) => {
-    checkProfile(profile);
-    if (profile.includes("*")) {
-      throw new CliAuthError("invalid_options", `Invalid profile name ${JSON.stringify(profile)}: \`*\` is not allowed on Windows`);
-    }
-  };
-  const target = (profile: string) => `${service}:${profile}`;
-  const partPrefix = (profile: string) => `${service}:${profile}:part:`;
+  const check = (profile: string) => checkStorageKey(profile);
+  /** The credential of `profile`; its parts are `<target>:part:<id>:<n>`. */
+  const target = (profile: string) => `${service}:${caseSafeName(profile)}`;
+  /** Where earlier versions kept `profile`, when that differs from {@link target}. */
+  const rawTarget = (profile: string) => (hasRawName(profile) ? `${service}:${profile}` : undefined);
 
   async function call(action: StoreAction, profile: string, ops: CredentialOperation[]): Promise<CredentialResult> {
     const result: CommandResult = await run(powershell(), POWERSHELL_ARGS, {
@@ -521,11 +530,18 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
   const entriesOf = (result: unknown): CredentialEntry[] => Array.isArray(result) ? result as CredentialEntry[] : [];
 
   async function readOnce(profile: string): Promise<{ main: string | null; value: string | null | undefined }> {
-    const prefix = partPrefix(profile);
-    const { results } = await call("read", profile, [{ op: "read", target: target(profile) }, { op: "list", prefix }]);
-    const entry = entryOf(results![0]);
-    if (entry === null) return { main: null, value: null };
-    const main = fromHex(entry.data);
+    const names = [target(profile), rawTarget(profile)].filter((name) => name !== undefined);
+    const ops = names.flatMap((name): CredentialOperation[] => [
+      { op: "read", target: name },
+      { op: "list", prefix: `${name}:part:` },
+    ]);
+    const { results } = await call("read", profile, ops);
+    // This profile's entry: under its name, else (from an earlier version) under its raw name; either way with the
+    // profile as its user name, or it belongs to another profile whose name differs only in case.
+    const ours = (entry: CredentialEntry | null) => entry !== null && entry.user === profile;
+    const at = names.findIndex((_, i) => ours(entryOf(results![2 * i])));
+    if (at === -1) return { main: null, value: null };
+    const main = fromHex(entryOf(results![2 * at])!.data);
     if (main === undefined) {
       throw storeError("storage_corrupt", "read", profile, "the credential does not hold UTF-8 text", {
         hint: "Log in again to replace it",
@@ -538,13 +554,26 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
         hint: "Log in again to replace it",
       });
     }
-    const byName = new Map(entriesOf(results![1]).map((part) => [part.target.slice(prefix.length).toLowerCase(), part.data]));
+    const prefix = `${names[at]}:part:`;
+    const byName = new Map(
+      entriesOf(results![2 * at + 1]).filter(ours).map((part) => [part.target.slice(prefix.length).toLowerCase(), part.data]),
+    );
     const parts = Array.from({ length: manifest.count }, (_, i) => {
       const data = byName.get(`${manifest.id}:${i + 1}`);
       return data === undefined ? undefined : fromHex(data);
     });
     return { main, value: await joinParts(manifest, parts) };
   }
+
+  /** Removes what an earlier version stored under the raw name of `profile` (only entries with its user name). */
+  const dropRaw = (profile: string): CredentialOperation[] => {
+    const raw = rawTarget(profile);
+    if (raw === undefined) return [];
+    return [
+      { op: "delete", target: raw, user: profile },
+      { op: "prune", prefix: `${raw}:part:`, keep: [], user: profile },
+    ];
+  };
 
   return {
     kind: "keychain",
@@ -567,21 +596,28 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
       check(profile);
       if (typeof value !== "string") throw new TypeError("A credential value must be a string");
       const { entries } = await planWrite(profile, value, CREDENTIAL_BLOB_MAX_BYTES);
+      // Entry names are the profile, or the profile and `:part:<id>:<n>`.
+      const nameOf = (entry: { name: string }) => `${target(profile)}${entry.name.slice(profile.length)}`;
       const writes = entries.map((entry): CredentialOperation => ({
         op: "write",
-        target: `${service}:${entry.name}`,
+        target: nameOf(entry),
         user: profile,
         data: toHex(entry.value),
       }));
-      // Parts first, the manifest (or the value) last, then the parts of earlier values.
-      const keep = entries.slice(0, -1).map((entry) => `${service}:${entry.name}`);
-      await call("store", profile, [...writes, { op: "prune", prefix: partPrefix(profile), keep }]);
+      // Parts first, the manifest (or the value) last, then the parts of earlier values and any raw-named entry.
+      const keep = entries.slice(0, -1).map(nameOf);
+      await call("store", profile, [
+        ...writes,
+        { op: "prune", prefix: `${target(profile)}:part:`, keep, user: profile },
+        ...dropRaw(profile),
+      ]);
     },
     async delete(profile) {
       check(profile);
       await call("delete", profile, [
-        { op: "delete", target: target(profile) },
-        { op: "prune", prefix: partPrefix(profile), keep: [] },
+        { op: "delete", target: target(profile), user: profile },
+        { op: "prune", prefix: `${target(profile)}:part:`, keep: [], user: profile },
+        ...dropRaw(profile),
       ]);
     },
     async probe() {

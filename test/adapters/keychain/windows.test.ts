@@ -9,6 +9,7 @@ import {
   powershellInput,
   windowsKeychainStore,
 } from "../../../adapters/keychain/windows.ts";
+import { planWrite } from "../../../adapters/keychain/_chunks.ts";
 import { fakePowershell } from "../../support/fake_powershell.ts";
 import { rejection } from "../../support/reject.ts";
 
@@ -36,7 +37,7 @@ describe("windowsKeychainStore()", () => {
     expect(JSON.parse(data!.slice(1))).toEqual({
       ops: [
         { op: "write", target: "my-cli:work", user: "work", data: hexOf(SECRET) },
-        { op: "prune", prefix: "my-cli:work:part:", keep: [] },
+        { op: "prune", prefix: "my-cli:work:part:", keep: [], user: "work" },
       ],
     });
     for (const api of ["CredReadW", "CredWriteW", "CredDeleteW", "CredEnumerateW", "CRED_PERSIST_LOCAL_MACHINE"]) {
@@ -71,7 +72,7 @@ describe("windowsKeychainStore()", () => {
     expect(writes.slice(0, 3).map((w) => w.target)).toEqual([1, 2, 3].map((n) => `my-cli:default:part:${id}:${n}`));
     expect(writes[3]!.target).toBe("my-cli:default");
     expect(ops.slice(4)).toEqual([
-      { op: "prune", prefix: "my-cli:default:part:", keep: writes.slice(0, 3).map((w) => w.target) },
+      { op: "prune", prefix: "my-cli:default:part:", keep: writes.slice(0, 3).map((w) => w.target), user: "default" },
     ]);
 
     fake.requests.length = 0;
@@ -147,11 +148,11 @@ describe("windowsKeychainStore()", () => {
     );
   });
 
-  it("rejects `*` in names (Credential Manager filters use it) with invalid_options", async () => {
+  it("refuses `*` and `:` in the service (Credential Manager filters and names), as every store does", () => {
     const fake = fakePowershell();
-    expect(() => windowsKeychainStore({ service: "a*b", runner: fake.runner })).toThrow(/not allowed on Windows/);
-    const store = windowsKeychainStore({ service: "ok", runner: fake.runner });
-    expect((await rejection(store.set("p*", "v"))).code).toBe("invalid_options");
+    for (const service of ["a*b", "a:b"]) {
+      expect(() => windowsKeychainStore({ service, runner: fake.runner })).toThrow(/Invalid `service`/);
+    }
     expect(fake.calls).toHaveLength(0);
   });
 
@@ -290,5 +291,79 @@ describe("windowsKeychainStore(): what PowerShell compiles never holds a secret 
     for (const needless of ["FromBase64String", "ScriptBlock]::Create", "Invoke-Expression", "iex ", "EncodedCommand"]) {
       expect(script).not.toContain(needless);
     }
+  });
+});
+
+// ---- Issue 15, item 8: Credential Manager ignores case and finds parts by prefix ----
+
+/** The entries an earlier version wrote for `profile`: named `<service>:<profile>` raw, user name the profile. */
+async function writtenByEarlierVersion(fake: ReturnType<typeof fakePowershell>, service: string, profile: string, value: string) {
+  for (const entry of (await planWrite(profile, value, CREDENTIAL_BLOB_MAX_BYTES)).entries) {
+    const target = `${service}:${entry.name}`;
+    fake.credentials.set(target.toLowerCase(), { target, user: profile, blob: new TextEncoder().encode(entry.value) });
+  }
+}
+
+describe("windowsKeychainStore(): names no two profiles share", () => {
+  it("names each credential <service>:<profile in lower-case percent-encoding>, so case and `:` cannot merge names", async () => {
+    const fake = fakePowershell();
+    const store = windowsKeychainStore({ service: "my-cli", runner: fake.runner });
+    await store.set("default", "a");
+    await store.set("Prod", "b");
+    await store.set("prod", "c");
+    await store.set("a:b*c é", "d");
+    await store.set("client:https://auth.example.com", "e");
+    await store.set("Work", "w".repeat(3_000)); // two parts
+    const targets = [...fake.credentials.values()].map((c) => c.target).sort();
+    expect(targets.filter((t) => !t.includes(":part:"))).toEqual([
+      "my-cli:%50rod",
+      "my-cli:%57ork",
+      "my-cli:a%3ab%2ac%20%c3%a9",
+      "my-cli:client%3ahttps%3a%2f%2fauth.example.com",
+      "my-cli:default", // as earlier versions named it
+      "my-cli:prod",
+    ]);
+    expect(targets.filter((t) => t.includes(":part:"))).toEqual([
+      expect.stringMatching(/^my-cli:%57ork:part:[0-9a-f]{16}:1$/),
+      expect.stringMatching(/^my-cli:%57ork:part:[0-9a-f]{16}:2$/),
+    ]);
+    expect([...fake.credentials.values()].find((c) => c.target === "my-cli:%50rod")?.user).toBe("Prod");
+    expect(await store.get("Prod")).toBe("b");
+    expect(await store.get("prod")).toBe("c");
+    expect(await store.get("a:b*c é")).toBe("d");
+  });
+
+  it("reads what an earlier version stored under a raw name, moves it on the next write, removes it on delete", async () => {
+    const fake = fakePowershell();
+    const store = windowsKeychainStore({ service: "my-cli", runner: fake.runner });
+    await writtenByEarlierVersion(fake, "my-cli", "Work", "work session");
+    await writtenByEarlierVersion(fake, "my-cli", "me@corp", "m".repeat(6_000)); // a manifest and three parts
+    await writtenByEarlierVersion(fake, "my-cli", "default", "default session"); // its name did not change
+    await writtenByEarlierVersion(fake, "my-cli", "client:https://auth.example.com", "client");
+    expect(await store.get("Work")).toBe("work session");
+    expect(await store.get("me@corp")).toBe("m".repeat(6_000));
+    expect(await store.get("default")).toBe("default session");
+    expect(await store.get("client:https://auth.example.com")).toBe("client");
+    // "my-cli:Work" is, to Credential Manager, also "my-cli:work": it is still not profile "work"'s entry.
+    expect(await store.get("work")).toBeNull();
+    await store.delete("work");
+    expect(await store.get("Work")).toBe("work session");
+
+    await store.set("Work", "new work session");
+    expect(fake.credentials.has("my-cli:work")).toBe(false); // the raw-named entry went
+    expect(await store.get("Work")).toBe("new work session");
+    await store.delete("me@corp");
+    expect([...fake.credentials.values()].filter((c) => c.user === "me@corp")).toEqual([]);
+    expect(await store.get("me@corp")).toBeNull();
+  });
+
+  it("never takes, moves or removes an entry another profile wrote under a name that differs only in case", async () => {
+    const fake = fakePowershell();
+    const store = windowsKeychainStore({ service: "my-cli", runner: fake.runner });
+    await store.set("work", "lower"); // my-cli:work, which earlier versions also used for "Work"
+    expect(await store.get("Work")).toBeNull();
+    await store.set("Work", "upper");
+    await store.delete("Work");
+    expect(await store.get("work")).toBe("lower");
   });
 });
