@@ -11,8 +11,10 @@
  * and Windows (Credential Manager) no such per-program access list exists, so `Bun.secrets` stays there: it needs no
  * subprocess, and on Windows no PowerShell at all.
  *
- * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`); the value is
- * stored as given. Values too large for one entry are split into parts (see `keychain/_chunks.ts`).
+ * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`, the profile
+ * percent-encoded in lower case unless it is made of `a-z 0-9 - . _ ~`, because Credential Manager ignores case; see
+ * `keychain/_case_safe_names.ts`); the value is stored as given. Values too large for one entry are split into parts
+ * (see `keychain/_chunks.ts`). Names follow the rules of `src/names.ts`, shared with the `CliAuth` constructor.
  *
  * @module
  */
