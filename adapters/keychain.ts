@@ -1,16 +1,26 @@
 /**
- * The OS keychain as a {@link CredentialStore}, chosen when called: `Bun.secrets` on Bun, otherwise the OS's own tool
- * (`/usr/bin/security` on macOS, `powershell.exe` and Credential Manager on Windows, `secret-tool` elsewhere). No
- * native addon, so it works in Deno, Node and in `deno compile` / `bun build --compile` binaries.
+ * The OS keychain as a {@link CredentialStore}, chosen when called: `/usr/bin/security` on macOS on every runtime;
+ * elsewhere `Bun.secrets` on Bun, otherwise the OS's own tool (`powershell.exe` and Credential Manager on Windows,
+ * `secret-tool` elsewhere). No native addon, so it works in Deno, Node and in `deno compile` / `bun build --compile`
+ * binaries.
  *
- * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`); the value is
- * stored as given. Values too large for one entry are split into parts (see `keychain/_chunks.ts`).
+ * Why not `Bun.secrets` on macOS: a keychain item's access list names the program that created it, and `Bun.secrets`
+ * creates items as the running binary. A CLI built with `bun build --compile` is a new, ad-hoc-signed binary after
+ * every upgrade, so macOS would ask for the keychain password on the first read after each one. Items created by
+ * `/usr/bin/security` trust `/usr/bin/security`, which does not change when the CLI does. On Linux (Secret Service)
+ * and Windows (Credential Manager) no such per-program access list exists, so `Bun.secrets` stays there: it needs no
+ * subprocess, and on Windows no PowerShell at all.
+ *
+ * Entries: service `<service>`, account `<profile>` (Windows: generic credential `<service>:<profile>`, the profile
+ * percent-encoded in lower case unless it is made of `a-z 0-9 - . _ ~`, because Credential Manager ignores case; see
+ * `keychain/_case_safe_names.ts`); the value is stored as given. Values too large for one entry are split into parts
+ * (see `keychain/_chunks.ts`). Names follow the rules of `src/names.ts`, shared with the `CliAuth` constructor.
  *
  * @module
  */
 import type { CredentialStore } from "../src/contracts.ts";
 import type { BunSecrets } from "./keychain/bun_secrets.ts";
-import { checkService } from "./storage/_profile.ts";
+import { checkService } from "../src/names.ts";
 import type { CommandRunner } from "./subprocess.ts";
 
 /**
@@ -72,7 +82,7 @@ export interface KeychainStoreOptions {
   timeoutMs?: number;
   /** Environment for the tools on top of this process's; giving one also turns off `Bun.secrets`. */
   env?: Record<string, string | undefined>;
-  /** Use `Bun.secrets` when running on Bun (default `true`). */
+  /** Use `Bun.secrets` when running on Bun, except on macOS (default `true`). */
   bunSecrets?: boolean;
 }
 
@@ -95,9 +105,9 @@ export function currentPlatform(): string {
 }
 
 /**
- * The OS keychain store for this machine, picked now: `Bun.secrets` when running on Bun (unless `bunSecrets: false`,
- * a `runner` or an `env` is given), else `security` on macOS, Credential Manager on Windows, `secret-tool` on Linux
- * and other Unixes.
+ * The OS keychain store for this machine, picked now: `security` on macOS (on every runtime, see the module
+ * documentation); elsewhere `Bun.secrets` when running on Bun (unless `bunSecrets: false`, a `runner` or an `env` is
+ * given), else Credential Manager on Windows, `secret-tool` on Linux and other Unixes.
  *
  * @param options service name; runner, platform, timeout and environment for tests and special setups
  * @returns the store; nothing runs until it is used
@@ -115,7 +125,10 @@ export function currentPlatform(): string {
 export function keychainStore(options: KeychainStoreOptions): KeychainStore {
   checkService(options.service);
   const platform = options.platform ?? currentPlatform();
-  const secrets = options.bunSecrets === false || options.runner || options.env ? undefined : getBunSecrets();
+  // Never Bun.secrets on macOS: its items trust the running binary, which an upgrade replaces.
+  const secrets = platform === "darwin" || options.bunSecrets === false || options.runner || options.env
+    ? undefined
+    : getBunSecrets();
   const common = { service: options.service, runner: options.runner, timeoutMs: options.timeoutMs, env: options.env };
   const backend: KeychainBackend = secrets
     ? "bun-secrets"

@@ -46,15 +46,21 @@ export { BUN_SECRETS_SCHEMA, linuxKeychainStore, SECRET_TOOL_MAX_BYTES } from ".
 export type { LinuxKeychainOptions } from "./keychain/linux.ts";
 export {
   CREDENTIAL_BLOB_MAX_BYTES,
-  decodePowershellInput,
   parsePowershellResult,
   POWERSHELL_ARGS,
+  POWERSHELL_SCRIPT,
   POWERSHELL_TIMEOUT_MS,
   powershellInput,
   RESULT_MARKER,
   windowsKeychainStore,
 } from "./keychain/windows.ts";
-export type { CredentialRequest, CredentialResult, WindowsKeychainOptions } from "./keychain/windows.ts";
+export type {
+  CredentialEntry,
+  CredentialOperation,
+  CredentialRequest,
+  CredentialResult,
+  WindowsKeychainOptions,
+} from "./keychain/windows.ts";
 export { bunSecretsStore, getBunSecrets } from "./keychain/bun_secrets.ts";
 export type { BunSecrets, BunSecretsStoreOptions } from "./keychain/bun_secrets.ts";
 export { CREDENTIALS_FILE, fileStore } from "./storage/file.ts";

@@ -16,6 +16,7 @@ import type { AuthorizationServer, ServerEndpoints } from "./discovery.ts";
 import type { StoredDpopKey } from "./dpop.ts";
 import { CliAuthError, isCliAuthError } from "./errors.ts";
 import type { FetchLike, HttpOptions } from "./http.ts";
+import { checkProfile, checkService } from "./names.ts";
 import type { DPoPHandle } from "./oauth_types.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
@@ -260,14 +261,12 @@ export class CliAuth {
    * @throws {CliAuthError} `invalid_options`
    */
   constructor(options: CliAuthOptions, defaultPlatform?: () => Promise<Platform>) {
-    if (!options || typeof options.service !== "string" || options.service.trim() === "") {
+    if (!options || options.service === undefined) {
       throw new CliAuthError("invalid_options", "The `service` option is required", {
         hint: 'Name your CLI, e.g. `service: "my-cli"`: it names the keychain entry and the config folder',
       });
     }
-    if (/[/\\]|^\.\.?$/.test(options.service)) {
-      throw new CliAuthError("invalid_options", "The `service` option must not contain path separators");
-    }
+    checkService(options.service); // the same rules as every store (src/names.ts)
     const resources = options.resource === undefined ? [] : typeof options.resource === "string" ? [options.resource] : options.resource;
     if (!options.issuer && !options.endpoints?.token && resources.length === 0) {
       throw new CliAuthError("invalid_options", "Neither `issuer`, `endpoints.token` nor `resource` was given", {
@@ -280,9 +279,7 @@ export class CliAuth {
       });
     }
     const profile = options.profile ?? "default";
-    if (profile.trim() === "" || [...profile].some((c) => c.charCodeAt(0) < 0x20)) {
-      throw new CliAuthError("invalid_options", "The `profile` option must be a non-empty printable name");
-    }
+    checkProfile(profile);
     this.#options = options;
     this.#profile = profile;
     this.#now = options.now ?? (() => Date.now());

@@ -11,6 +11,7 @@ import type { AuthorizationServer } from "./discovery.ts";
 import { CliAuthError } from "./errors.ts";
 import { toCliAuthError } from "./error_mapping.ts";
 import { type HttpOptions, requestOptions } from "./http.ts";
+import { registeredClientKey } from "./names.ts";
 
 /** The device grant's type. */
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
@@ -33,21 +34,8 @@ export interface RegisteredClient {
   registeredAt: number;
 }
 
-/**
- * The store key of the client registered at `issuer`.
- *
- * @param issuer the authorization server
- * @returns the key
- *
- * @example Usage
- * ```ts
- * import { registeredClientKey } from "@x/cli-auth/protocol";
- * registeredClientKey("https://auth.example.com"); // "client:https://auth.example.com"
- * ```
- */
-export function registeredClientKey(issuer: string): string {
-  return `client:${issuer}`;
-}
+// The key, and the namespace it lives in, are defined with every other name rule in names.ts.
+export { registeredClientKey };
 
 /**
  * The stored registration for `as`, if any.

@@ -21,7 +21,8 @@
  */
 import type { CredentialStore } from "../../src/contracts.ts";
 import { isCliAuthError } from "../../src/errors.ts";
-import { checkProfile, type StoreAction, storeError } from "../storage/_profile.ts";
+import { checkStorageKey } from "../../src/names.ts";
+import { type StoreAction, storeError } from "../storage/_profile.ts";
 
 /** What the profile's entry holds when the value is split into parts. */
 export const MANIFEST_PREFIX = "cli-auth:chunked:v1:";
@@ -195,11 +196,11 @@ export function chunkedStore(backend: EntryBackend): CredentialStore {
   return {
     kind: "keychain",
     async get(profile) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       return await readChunked(backend, profile);
     },
     async set(profile, value) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       if (typeof value !== "string") throw new TypeError("A credential value must be a string");
       const previous = await currentParts(backend, profile, "store");
       const { entries } = await planWrite(profile, value, backend.maxBytes(profile));
@@ -216,7 +217,7 @@ export function chunkedStore(backend: EntryBackend): CredentialStore {
       }
     },
     async delete(profile) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       const parts = await currentParts(backend, profile, "delete");
       await backend.remove([profile, ...parts]);
     },

@@ -2,17 +2,31 @@
  * The OS keychain through Bun's built-in `Bun.secrets` (Keychain Services on macOS, libsecret on Linux, Credential
  * Manager on Windows): no subprocess at all, which matters most on Windows where PowerShell takes a second to start.
  *
+ * `keychainStore()` uses it on Linux and Windows only: on macOS an item `Bun.secrets` creates trusts the running
+ * binary, and a CLI rebuilt with `bun build --compile` would make macOS ask for the keychain password after every
+ * upgrade (see `keychain.ts`).
+ *
  * `Bun.secrets` is looked up when a store is made, never at import, so this module loads on Deno and Node too.
  * Entries have the same service and account (`name`) as the other keychain stores, and the same split format for
  * large values: a value written by `secret-tool` or `security` reads back here, and the other way round. Bun treats
  * storing `""` as deleting, and refuses NUL characters; the first is handled by the split format (see `_chunks.ts`),
  * the second is an `invalid_options` error.
  *
+ * On Windows, `Bun.secrets` keeps entries in Credential Manager, which compares names without regard to case; entry
+ * names there are written in the case-safe form of `_case_safe_names.ts` (`Prod` → `%50rod`, `default` unchanged), so
+ * `Prod` and `prod` are two profiles, as on every other store. Earlier versions wrote raw names; a raw-named entry
+ * is read (and moved on the next write, removed on delete) only where its name cannot be another profile's
+ * case-safe name: when the key holds a character such as `:`, `@` or a space (registered clients, `me@corp`). A
+ * profile that differs from its case-safe form only by capitals (`Work`) starts afresh: `Bun.secrets` cannot say
+ * which profile wrote `Work`, and Credential Manager holds it as the same entry as `work`.
+ *
  * @module
  */
-import { getBunSecrets, type KeychainStore } from "../keychain.ts";
+import { currentPlatform, getBunSecrets, type KeychainStore } from "../keychain.ts";
 import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
-import { checkService, type StoreAction, storeError } from "../storage/_profile.ts";
+import { checkService } from "../../src/names.ts";
+import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { caseSafeName, rawNameIsDistinct } from "./_case_safe_names.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
 
 /**
@@ -54,7 +68,10 @@ export interface BunSecretsStoreOptions {
   service: string;
   /** The API to use (default: `Bun.secrets`); tests pass a fake. */
   secrets?: BunSecrets;
-  /** A `process.platform` value; on `"win32"` values are split at 1,280 bytes to fit a credential blob. */
+  /**
+   * A `process.platform` value (default: this machine's); on `"win32"` values are split at 1,280 bytes to fit a
+   * credential blob, and entry names are case-safe.
+   */
   platform?: string;
 }
 
@@ -91,7 +108,7 @@ export function bunSecretsStore(options: BunSecretsStoreOptions): KeychainStore 
       hint: "Use keychainStore(), which picks the OS tool when Bun.secrets is missing",
     });
   }
-  const windows = options.platform === "win32";
+  const windows = (options.platform ?? currentPlatform()) === "win32";
   const profileOf = (name: string) => name.replace(/:part:[0-9a-f]{16}:\d+$/, "");
 
   const failure = (error: unknown, action: StoreAction, profile: string) => {
@@ -128,24 +145,43 @@ export function bunSecretsStore(options: BunSecretsStoreOptions): KeychainStore 
     }
   }
 
-  const backend: EntryBackend = {
-    read: (name, action) => attempt(action, profileOf(name), () => secrets.get({ service, name })),
+  /** Entries named by `entryName` (names are store keys, or keys and `:part:<id>:<n>`). */
+  const backendNaming = (entryName: (name: string) => string): EntryBackend => ({
+    read: (name, action) => attempt(action, profileOf(name), () => secrets.get({ service, name: entryName(name) })),
     async write(entries) {
       for (const { name, value } of entries) {
         if (value.includes("\0")) {
           throw storeError("invalid_options", "store", profileOf(name), "the value contains a NUL character");
         }
-        await attempt("store", profileOf(name), () => secrets.set({ service, name, value }));
+        await attempt("store", profileOf(name), () => secrets.set({ service, name: entryName(name), value }));
       }
     },
     async remove(names) {
-      for (const name of names) await attempt("delete", profileOf(name), () => secrets.delete({ service, name }));
+      for (const name of names) {
+        await attempt("delete", profileOf(name), () => secrets.delete({ service, name: entryName(name) }));
+      }
     },
     maxBytes: () => (windows ? WINDOWS_MAX_BYTES : Number.POSITIVE_INFINITY),
-  };
+  });
+
+  const store = chunkedStore(backendNaming(windows ? caseSafeName : (name) => name));
+  // Windows: what earlier versions stored under raw names, for the keys whose raw name is unambiguous.
+  const raw = windows ? chunkedStore(backendNaming((name) => name)) : undefined;
+  const rawOf = (key: string) => (raw && rawNameIsDistinct(key) ? raw : undefined);
 
   return {
-    ...chunkedStore(backend),
+    async get(key) {
+      const value = await store.get(key);
+      return value === null ? (await rawOf(key)?.get(key)) ?? null : value;
+    },
+    async set(key, value) {
+      await store.set(key, value);
+      await rawOf(key)?.delete(key);
+    },
+    async delete(key) {
+      await store.delete(key);
+      await rawOf(key)?.delete(key);
+    },
     kind: "keychain",
     backend: "bun-secrets",
     async probe() {

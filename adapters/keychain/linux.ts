@@ -13,7 +13,8 @@
  * @module
  */
 import type { KeychainStore } from "../keychain.ts";
-import { checkService, type StoreAction } from "../storage/_profile.ts";
+import { checkService } from "../../src/names.ts";
+import type { StoreAction } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
 import { type FailureReason, toolFailure } from "./_failure.ts";

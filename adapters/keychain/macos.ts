@@ -16,7 +16,8 @@
  */
 import type { KeychainStore } from "../keychain.ts";
 import { CliAuthError } from "../../src/errors.ts";
-import { checkService, type StoreAction } from "../storage/_profile.ts";
+import { checkService } from "../../src/names.ts";
+import type { StoreAction } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";
 import { chunkedStore, type EntryBackend, partName } from "./_chunks.ts";
 import { type FailureReason, toolFailure } from "./_failure.ts";

@@ -3,29 +3,66 @@
  * calls `CredReadW`, `CredWriteW`, `CredDeleteW` and `CredEnumerateW` from advapi32 through P/Invoke (`Add-Type`).
  * No native addon, so it works the same from Deno, Node and compiled binaries.
  *
- * - Entries are generic credentials (`CRED_TYPE_GENERIC`) named `<service>:<profile>`, user name `<profile>`,
- *   persisted for the local machine (`CRED_PERSIST_LOCAL_MACHINE`: they do not roam). The blob is the UTF-8 of the
- *   value. Credential Manager compares names without regard to case, so profiles that differ only in case share one
- *   entry.
- * - The program goes to `powershell.exe -NoProfile -NonInteractive -Command -` on stdin, as one line that decodes
- *   and runs the real script (PowerShell reads `-Command -` line by line and would stop at multi-line blocks). The
- *   value travels inside that stdin text, base64-encoded, and never in an argument.
+ * ## Names
+ *
+ * - Entries are generic credentials (`CRED_TYPE_GENERIC`) named `<service>:<name>`, where `<name>` is the profile
+ *   (or registered client key) in the case-safe form of `_case_safe_names.ts` (`default` → `my-cli:default`, `Prod` →
+ *   `my-cli:%50rod`): Credential Manager compares names without regard to case, and this way `Prod` and `prod` stay
+ *   two profiles. The user name is the profile as given. Credentials are persisted for the local machine
+ *   (`CRED_PERSIST_LOCAL_MACHINE`: they do not roam); the blob is the UTF-8 of the value.
  * - A blob holds at most 2,560 bytes (`CRED_MAX_CREDENTIAL_BLOB_SIZE`). Larger values are split into parts named
- *   `<service>:<profile>:part:<id>:<n>` with a manifest in `<service>:<profile>` (see `_chunks.ts`). One PowerShell run
- *   does a whole operation: a read returns the entry and every part under its prefix (`CredEnumerateW`), a write
- *   writes the parts, then the manifest, then deletes the parts of earlier values, a delete removes all of them.
- * - The script answers with one line, `CLIAUTH:` and base64 of a JSON result; Win32 error codes are mapped here.
- *   PowerShell's own error text is never copied into errors.
+ *   `<service>:<name>:part:<id>:<n>` with a manifest in `<service>:<name>` (see `_chunks.ts`). `<name>` never holds
+ *   a `:` and `<service>` may not, so the prefix `<service>:<name>:part:` is another profile's prefix for no profile:
+ *   writing `work` never touches `work:part:ci` (named `my-cli:work%3apart%3aci`).
+ * - Every entry a store reads or removes must carry the profile as its user name: a credential of the same name
+ *   (ignoring case) written for another profile is not this one's.
+ * - Earlier versions named entries `<service>:<profile>` raw. For profiles whose case-safe form is the same (lower-case
+ *   letters, digits, `-._~`: `default`, `work`) nothing changed. For the others (`Work`, `me@corp`, registered
+ *   clients) a read also looks at the raw name, and takes that entry when its user name is exactly the profile; the
+ *   next write moves it to the new name, and a delete removes both.
+ * - One PowerShell run does a whole operation: a read returns the entry and every part under its prefix
+ *   (`CredEnumerateW`), a write writes the parts, then the manifest, then deletes the parts of earlier values (and any
+ *   raw-named entry), a delete removes all of them.
+ *
+ * ## One constant program, the data after it
+ *
+ * Windows PowerShell logs the full text of every script block with "suspicious" content (`Add-Type`, `DllImport`,
+ * `Marshal`, …) as event 4104 in its Operational log, with no policy needed, and sites with script block logging
+ * turned on log every block. So the text PowerShell compiles must never hold a secret, nor anything that varies from
+ * call to call. It is {@link POWERSHELL_SCRIPT}, one constant line, the same for every call; a test checks it is
+ * byte-identical across secrets, names and operations.
+ *
+ * PowerShell runs as `powershell.exe -NoProfile -NonInteractive -Command -` and gets two lines on stdin:
+ * 1. the program. With `-Command -` the console host reads stdin one line at a time, runs each line as a command
+ *    once it is a complete statement, and (like the interactive prompt) would wait at a multi-line block; so the
+ *    program is a single line, C# included. Nothing in argv varies, and nothing in it is encoded:
+ *    `-EncodedCommand` would also be constant, but it is a long base64 argument of the kind malware scanners flag,
+ *    and quoting a program into `-Command "…"` breaks on PowerShell 5.1's own re-parsing of its command line.
+ * 2. the data: `#` and one JSON line ({@link CredentialRequest}: the operations, target names, values as hex). The
+ *    program's first statement reads it with `[Console]::In.ReadLine()`, from the same `Console.In` the host reads its
+ *    commands from, so the line is taken before the host looks for another command. It is never compiled: it is
+ *    data to `ConvertFrom-Json`. It is ASCII only (JSON `\u` escapes), because PowerShell decodes stdin in the
+ *    console's OEM code page; values are hex, whose letters (`a`–`f`) cannot spell any word PowerShell's scan looks
+ *    for.
+ *
+ * The program ends with `exit` on every path (errors included), so the host never reads a further line as a
+ * command; should the program not even parse, the data line starts with `#` and is a comment. If reading the data
+ * line were to fail on some host, every call (the probe first, which carries no secret) fails, and `storage: "auto"`
+ * uses the file instead.
+ *
+ * The program answers with one line, `CLIAUTH:` and a JSON {@link CredentialResult} (written by the C# part, ASCII).
+ * Win32 error codes are mapped here. PowerShell's own error text is never copied into errors.
  *
  * Starting PowerShell and compiling the P/Invoke type takes about a second, hence a 30 s default timeout.
  *
  * @module
  */
 import type { KeychainStore } from "../keychain.ts";
-import { CliAuthError } from "../../src/errors.ts";
-import { checkProfile, checkService, type StoreAction, storeError } from "../storage/_profile.ts";
+import { checkService, checkStorageKey } from "../../src/names.ts";
+import { type StoreAction, storeError } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, runCommand } from "../subprocess.ts";
 import { isManifest, joinParts, parseManifest, planWrite } from "./_chunks.ts";
+import { caseSafeName, hasRawName } from "./_case_safe_names.ts";
 import { toolFailure } from "./_failure.ts";
 
 /**
@@ -38,7 +75,7 @@ import { toolFailure } from "./_failure.ts";
  * ```
  */
 export interface WindowsKeychainOptions {
-  /** Names the credentials `<service>:<profile>` (your CLI's name). */
+  /** Names the credentials `<service>:<profile>` (your CLI's name; see the module documentation). */
   service: string;
   /** Runs PowerShell (default: {@link runCommand}); tests pass a fake. */
   runner?: CommandRunner;
@@ -71,7 +108,7 @@ export const CREDENTIAL_BLOB_MAX_BYTES = 2_560;
 export const POWERSHELL_TIMEOUT_MS = 30_000;
 
 /**
- * The arguments PowerShell is started with; the program comes on stdin.
+ * The arguments PowerShell is started with; the program and its data come on stdin.
  *
  * @example Usage
  * ```ts
@@ -82,258 +119,306 @@ export const POWERSHELL_TIMEOUT_MS = 30_000;
 export const POWERSHELL_ARGS: readonly string[] = ["-NoProfile", "-NonInteractive", "-Command", "-"];
 
 /**
- * What the script prints before the base64 of its JSON result.
+ * What the script prints before its JSON result.
  *
  * @example Usage
  * ```ts
  * import { RESULT_MARKER } from "@x/cli-auth/adapters";
- * const line = `${RESULT_MARKER}${btoa('{"ok":true}')}`;
+ * const line = `${RESULT_MARKER}{"ok":true,"results":[]}`;
  * ```
  */
 export const RESULT_MARKER = "CLIAUTH:";
 
 /**
- * One operation for the script. `data` fields are base64 of UTF-8.
+ * One step of a {@link CredentialRequest}; the program runs them in order and stops at the first failure.
+ * `data` is the blob in lowercase hex. A `user` on `delete` and `prune` limits them to credentials whose user name
+ * is exactly that (Credential Manager's names ignore case; user names are kept as written).
+ *
+ * - `read`: the credential `target`, or `null`.
+ * - `list`: every generic credential whose name starts with `prefix` (ignoring case), with its blob.
+ * - `write`: creates or replaces `target`.
+ * - `delete`: removes `target` if it exists.
+ * - `prune`: removes every credential under `prefix` except those named in `keep` (ignoring case).
+ *
+ * @example Usage
+ * ```ts
+ * import type { CredentialOperation } from "@x/cli-auth/adapters";
+ * const steps: CredentialOperation[] = [{ op: "read", target: "my-cli:default" }, { op: "list", prefix: "my-cli:default:part:" }];
+ * ```
+ */
+export type CredentialOperation =
+  | { op: "read"; target: string }
+  | { op: "list"; prefix: string }
+  | { op: "write"; target: string; user: string; data: string }
+  | { op: "delete"; target: string; user?: string }
+  | { op: "prune"; prefix: string; keep: string[]; user?: string };
+
+/**
+ * The data line's JSON: the operations of one PowerShell run.
  *
  * @example Usage
  * ```ts
  * import type { CredentialRequest } from "@x/cli-auth/adapters";
- * const request: CredentialRequest = { op: "get", target: "my-cli:default", partPrefix: "my-cli:default:part:" };
+ * const request: CredentialRequest = { ops: [{ op: "delete", target: "my-cli:work" }] };
  * ```
  */
-export type CredentialRequest =
-  | { op: "get"; target: string; partPrefix: string }
-  | { op: "set"; target: string; user: string; partPrefix: string; writes: { target: string; data: string }[]; keep: string[] }
-  | { op: "delete"; target: string; partPrefix: string }
-  | { op: "probe"; target: string; partPrefix: string };
+export interface CredentialRequest {
+  /** The steps, run in order. */
+  ops: CredentialOperation[];
+}
 
 /**
- * What the script answers.
+ * A credential as the program reports it: its name as stored, its user name, its blob in lowercase hex.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CredentialEntry } from "@x/cli-auth/adapters";
+ * const entry: CredentialEntry = { target: "my-cli:default", user: "default", data: "7b7d" }; // "{}"
+ * ```
+ */
+export interface CredentialEntry {
+  /** The target name as Credential Manager stores it. */
+  target: string;
+  /** The user name, `null` when it has none. */
+  user: string | null;
+  /** The blob, lowercase hex. */
+  data: string;
+}
+
+/**
+ * What the program answers: one result per operation (`read`: an entry or `null`; `list`: entries; others `null`),
+ * or the Win32 error code of the step that failed (0 when the failure was not a Win32 error).
  *
  * @example Usage
  * ```ts
  * import type { CredentialResult } from "@x/cli-auth/adapters";
- * const missing: CredentialResult = { ok: true, value: null, parts: [] };
+ * const missing: CredentialResult = { ok: true, results: [null, []] };
  * const noSession: CredentialResult = { ok: false, code: 1312 };
  * ```
  */
 export interface CredentialResult {
-  /** Whether the operation succeeded. */
+  /** Whether every operation succeeded. */
   ok: boolean;
-  /** base64 of the entry's blob, or null when it does not exist (`get`). */
-  value?: string | null;
-  /** Every part under the prefix: `name` is the rest of its target after the prefix (`get`). */
-  parts?: { name: string; data: string }[] | { name: string; data: string } | null;
-  /** The Win32 error code when `ok` is false (0 when the failure was not a Win32 error). */
+  /** One result per operation, when `ok`. */
+  results?: (CredentialEntry | CredentialEntry[] | null)[];
+  /** The Win32 error code when `ok` is false. */
   code?: number;
 }
 
-const CSHARP = `
-using System;
-using System.Collections.Generic;
-using System.ComponentModel;
-using System.Runtime.InteropServices;
+// The C# half, one line (see the module documentation). It holds no `'`: it sits in a single-quoted PowerShell string.
+const CSHARP = [
+  "using System;",
+  "using System.Collections.Generic;",
+  "using System.ComponentModel;",
+  "using System.Runtime.InteropServices;",
+  "using System.Text;",
+  "public static class CliAuthCredentials {",
+  "[StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]",
+  "private struct CREDENTIAL {",
+  "public uint Flags; public uint Type; public string TargetName; public string Comment;",
+  "public System.Runtime.InteropServices.ComTypes.FILETIME LastWritten;",
+  "public uint CredentialBlobSize; public IntPtr CredentialBlob; public uint Persist;",
+  "public uint AttributeCount; public IntPtr Attributes; public string TargetAlias; public string UserName;",
+  "}",
+  '[DllImport("advapi32.dll", EntryPoint = "CredReadW", CharSet = CharSet.Unicode, SetLastError = true)]',
+  "private static extern bool CredRead(string target, uint type, uint flags, out IntPtr credential);",
+  '[DllImport("advapi32.dll", EntryPoint = "CredWriteW", CharSet = CharSet.Unicode, SetLastError = true)]',
+  "private static extern bool CredWrite(ref CREDENTIAL credential, uint flags);",
+  '[DllImport("advapi32.dll", EntryPoint = "CredDeleteW", CharSet = CharSet.Unicode, SetLastError = true)]',
+  "private static extern bool CredDelete(string target, uint type, uint flags);",
+  '[DllImport("advapi32.dll", EntryPoint = "CredEnumerateW", CharSet = CharSet.Unicode, SetLastError = true)]',
+  "private static extern bool CredEnumerate(string filter, uint flags, out uint count, out IntPtr credentials);",
+  '[DllImport("advapi32.dll")]',
+  "private static extern void CredFree(IntPtr buffer);",
+  "private const uint CRED_TYPE_GENERIC = 1;",
+  "private const uint CRED_PERSIST_LOCAL_MACHINE = 2;",
+  "private const int ERROR_NOT_FOUND = 1168;",
+  "public static string Run(string op, string target, string user, string data, string prefix, string[] keep) {",
+  'if (op == "read") return ReadEntry(target);',
+  'if (op == "list") return ListEntries(prefix);',
+  'if (op == "write") { Write(target, user, data); return "null"; }',
+  'if (op == "delete") { Delete(target, user); return "null"; }',
+  'if (op == "prune") { Prune(prefix, user, keep); return "null"; }',
+  'throw new ArgumentException("unknown operation");',
+  "}",
+  "private static string ReadEntry(string target) {",
+  "IntPtr pointer;",
+  "if (!CredRead(target, CRED_TYPE_GENERIC, 0, out pointer)) {",
+  "int error = Marshal.GetLastWin32Error();",
+  'if (error == ERROR_NOT_FOUND) return "null";',
+  "throw new Win32Exception(error);",
+  "}",
+  "try { return Entry(pointer); } finally { CredFree(pointer); }",
+  "}",
+  "private static string Entry(IntPtr pointer) {",
+  "CREDENTIAL credential = (CREDENTIAL)Marshal.PtrToStructure(pointer, typeof(CREDENTIAL));",
+  "byte[] blob = new byte[credential.CredentialBlobSize];",
+  "if (blob.Length > 0) Marshal.Copy(credential.CredentialBlob, blob, 0, blob.Length);",
+  'return "{\\"target\\":" + Json(credential.TargetName) + ",\\"user\\":" + Json(credential.UserName) + ",\\"data\\":\\"" + Hex(blob) + "\\"}";',
+  "}",
+  "private static List<IntPtr> Enumerate(string prefix, out IntPtr list) {",
+  "uint count;",
+  "List<IntPtr> found = new List<IntPtr>();",
+  'if (!CredEnumerate(prefix + "*", 0, out count, out list)) {',
+  "int error = Marshal.GetLastWin32Error();",
+  "list = IntPtr.Zero;",
+  "if (error == ERROR_NOT_FOUND) return found;",
+  "throw new Win32Exception(error);",
+  "}",
+  "for (int i = 0; i < count; i++) {",
+  "IntPtr item = Marshal.ReadIntPtr(list, i * IntPtr.Size);",
+  "CREDENTIAL credential = (CREDENTIAL)Marshal.PtrToStructure(item, typeof(CREDENTIAL));",
+  "if (credential.Type == CRED_TYPE_GENERIC && credential.TargetName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) found.Add(item);",
+  "}",
+  "return found;",
+  "}",
+  "private static string ListEntries(string prefix) {",
+  "IntPtr list;",
+  "List<IntPtr> found = Enumerate(prefix, out list);",
+  "try {",
+  "List<string> entries = new List<string>();",
+  "foreach (IntPtr item in found) entries.Add(Entry(item));",
+  'return "[" + String.Join(",", entries.ToArray()) + "]";',
+  "} finally { if (list != IntPtr.Zero) CredFree(list); }",
+  "}",
+  "private static void Prune(string prefix, string user, string[] keep) {",
+  "IntPtr list;",
+  "List<IntPtr> found = Enumerate(prefix, out list);",
+  "List<string> names = new List<string>();",
+  "try {",
+  "foreach (IntPtr item in found) {",
+  "CREDENTIAL credential = (CREDENTIAL)Marshal.PtrToStructure(item, typeof(CREDENTIAL));",
+  "bool kept = false;",
+  "foreach (string name in keep) if (name != null && String.Equals(name, credential.TargetName, StringComparison.OrdinalIgnoreCase)) kept = true;",
+  "if (!kept && (String.IsNullOrEmpty(user) || String.Equals(user, credential.UserName, StringComparison.Ordinal))) names.Add(credential.TargetName);",
+  "}",
+  "} finally { if (list != IntPtr.Zero) CredFree(list); }",
+  'foreach (string name in names) Delete(name, "");',
+  "}",
+  "private static void Write(string target, string user, string data) {",
+  "byte[] blob = new byte[data.Length / 2];",
+  "for (int i = 0; i < blob.Length; i++) blob[i] = Convert.ToByte(data.Substring(2 * i, 2), 16);",
+  "CREDENTIAL credential = new CREDENTIAL();",
+  "credential.Type = CRED_TYPE_GENERIC;",
+  "credential.TargetName = target;",
+  "credential.UserName = user;",
+  "credential.Persist = CRED_PERSIST_LOCAL_MACHINE;",
+  "credential.CredentialBlobSize = (uint)blob.Length;",
+  "credential.CredentialBlob = Marshal.AllocHGlobal(Math.Max(blob.Length, 1));",
+  "try {",
+  "Marshal.Copy(blob, 0, credential.CredentialBlob, blob.Length);",
+  "if (!CredWrite(ref credential, 0)) throw new Win32Exception(Marshal.GetLastWin32Error());",
+  "} finally {",
+  "Marshal.Copy(new byte[blob.Length], 0, credential.CredentialBlob, blob.Length);",
+  "Marshal.FreeHGlobal(credential.CredentialBlob);",
+  "Array.Clear(blob, 0, blob.Length);",
+  "}",
+  "}",
+  "private static void Delete(string target, string user) {",
+  "if (!String.IsNullOrEmpty(user)) {",
+  "IntPtr pointer;",
+  "if (!CredRead(target, CRED_TYPE_GENERIC, 0, out pointer)) {",
+  "int error = Marshal.GetLastWin32Error();",
+  "if (error == ERROR_NOT_FOUND) return;",
+  "throw new Win32Exception(error);",
+  "}",
+  "string owner;",
+  "try { owner = ((CREDENTIAL)Marshal.PtrToStructure(pointer, typeof(CREDENTIAL))).UserName; } finally { CredFree(pointer); }",
+  "if (!String.Equals(user, owner, StringComparison.Ordinal)) return;",
+  "}",
+  "if (!CredDelete(target, CRED_TYPE_GENERIC, 0)) {",
+  "int error = Marshal.GetLastWin32Error();",
+  "if (error != ERROR_NOT_FOUND) throw new Win32Exception(error);",
+  "}",
+  "}",
+  "private static string Hex(byte[] bytes) {",
+  "StringBuilder text = new StringBuilder(bytes.Length * 2);",
+  'foreach (byte b in bytes) text.Append(b.ToString("x2"));',
+  "return text.ToString();",
+  "}",
+  "private static string Json(string value) {",
+  'if (value == null) return "null";',
+  'StringBuilder text = new StringBuilder("\\"");',
+  'foreach (char c in value) { if (c < 32 || c > 126 || c == 34 || c == 92) text.Append("\\\\u").Append(((int)c).ToString("x4")); else text.Append(c); }',
+  'return text.Append("\\"").ToString();',
+  "}",
+  "}",
+].join(" ");
 
-public static class CliAuthCredentials {
-  [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
-  private struct CREDENTIAL {
-    public uint Flags;
-    public uint Type;
-    public string TargetName;
-    public string Comment;
-    public System.Runtime.InteropServices.ComTypes.FILETIME LastWritten;
-    public uint CredentialBlobSize;
-    public IntPtr CredentialBlob;
-    public uint Persist;
-    public uint AttributeCount;
-    public IntPtr Attributes;
-    public string TargetAlias;
-    public string UserName;
-  }
+/**
+ * The whole PowerShell program: one line, the same for every call, holding no secret and no name. It reads the
+ * data line (`#` and a {@link CredentialRequest}) from stdin, runs the operations, prints `CLIAUTH:` and a
+ * {@link CredentialResult}, and exits.
+ *
+ * @example Usage
+ * ```ts
+ * import { POWERSHELL_SCRIPT } from "@x/cli-auth/adapters";
+ * console.assert(!POWERSHELL_SCRIPT.includes("\n") && POWERSHELL_SCRIPT.endsWith("; exit"));
+ * ```
+ */
+export const POWERSHELL_SCRIPT: string = [
+  "$ErrorActionPreference = 'Stop';",
+  `$answer = '{"ok":false,"code":0}';`,
+  "try {",
+  "$line = [Console]::In.ReadLine();",
+  "if ($null -eq $line -or -not $line.StartsWith('#')) { throw 'no request' };",
+  `Add-Type -TypeDefinition '${CSHARP}';`,
+  "$request = ConvertFrom-Json $line.Substring(1);",
+  "$results = @();",
+  "foreach ($op in $request.ops) {",
+  "$results += [CliAuthCredentials]::Run([string]$op.op, [string]$op.target, [string]$op.user, [string]$op.data, [string]$op.prefix, [string[]]@($op.keep))",
+  "};",
+  `$answer = '{"ok":true,"results":[' + ($results -join ',') + ']}'`,
+  "} catch {",
+  "try {",
+  "$exception = $_.Exception;",
+  "while ($null -ne $exception.InnerException -and -not ($exception -is [System.ComponentModel.Win32Exception])) { $exception = $exception.InnerException };",
+  `if ($exception -is [System.ComponentModel.Win32Exception]) { $answer = '{"ok":false,"code":' + $exception.NativeErrorCode + '}' }`,
+  "} catch { }",
+  "};",
+  `try { [Console]::Out.WriteLine('${RESULT_MARKER}' + $answer) } catch { };`,
+  "exit",
+].join(" ");
 
-  [DllImport("advapi32.dll", EntryPoint = "CredReadW", CharSet = CharSet.Unicode, SetLastError = true)]
-  private static extern bool CredRead(string target, uint type, uint flags, out IntPtr credential);
-  [DllImport("advapi32.dll", EntryPoint = "CredWriteW", CharSet = CharSet.Unicode, SetLastError = true)]
-  private static extern bool CredWrite(ref CREDENTIAL credential, uint flags);
-  [DllImport("advapi32.dll", EntryPoint = "CredDeleteW", CharSet = CharSet.Unicode, SetLastError = true)]
-  private static extern bool CredDelete(string target, uint type, uint flags);
-  [DllImport("advapi32.dll", EntryPoint = "CredEnumerateW", CharSet = CharSet.Unicode, SetLastError = true)]
-  private static extern bool CredEnumerate(string filter, uint flags, out uint count, out IntPtr credentials);
-  [DllImport("advapi32.dll")]
-  private static extern void CredFree(IntPtr buffer);
-
-  private const uint CRED_TYPE_GENERIC = 1;
-  private const uint CRED_PERSIST_LOCAL_MACHINE = 2;
-  private const int ERROR_NOT_FOUND = 1168;
-
-  public static string Read(string target) {
-    IntPtr pointer;
-    if (!CredRead(target, CRED_TYPE_GENERIC, 0, out pointer)) {
-      int error = Marshal.GetLastWin32Error();
-      if (error == ERROR_NOT_FOUND) return null;
-      throw new Win32Exception(error);
-    }
-    try {
-      CREDENTIAL credential = (CREDENTIAL)Marshal.PtrToStructure(pointer, typeof(CREDENTIAL));
-      byte[] blob = new byte[credential.CredentialBlobSize];
-      if (blob.Length > 0) Marshal.Copy(credential.CredentialBlob, blob, 0, blob.Length);
-      return Convert.ToBase64String(blob);
-    } finally {
-      CredFree(pointer);
-    }
-  }
-
-  public static string[] List(string prefix) {
-    uint count;
-    IntPtr list;
-    if (!CredEnumerate(prefix + "*", 0, out count, out list)) {
-      int error = Marshal.GetLastWin32Error();
-      if (error == ERROR_NOT_FOUND) return new string[0];
-      throw new Win32Exception(error);
-    }
-    try {
-      List<string> names = new List<string>();
-      for (int i = 0; i < count; i++) {
-        IntPtr item = Marshal.ReadIntPtr(list, i * IntPtr.Size);
-        CREDENTIAL credential = (CREDENTIAL)Marshal.PtrToStructure(item, typeof(CREDENTIAL));
-        if (credential.Type == CRED_TYPE_GENERIC && credential.TargetName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) {
-          names.Add(credential.TargetName);
-        }
-      }
-      return names.ToArray();
-    } finally {
-      CredFree(list);
-    }
-  }
-
-  public static void Write(string target, string user, string data) {
-    byte[] blob = Convert.FromBase64String(data);
-    CREDENTIAL credential = new CREDENTIAL();
-    credential.Type = CRED_TYPE_GENERIC;
-    credential.TargetName = target;
-    credential.UserName = user;
-    credential.Persist = CRED_PERSIST_LOCAL_MACHINE;
-    credential.CredentialBlobSize = (uint)blob.Length;
-    credential.CredentialBlob = Marshal.AllocHGlobal(Math.Max(blob.Length, 1));
-    try {
-      Marshal.Copy(blob, 0, credential.CredentialBlob, blob.Length);
-      if (!CredWrite(ref credential, 0)) throw new Win32Exception(Marshal.GetLastWin32Error());
-    } finally {
-      Marshal.Copy(new byte[blob.Length], 0, credential.CredentialBlob, blob.Length);
-      Marshal.FreeHGlobal(credential.CredentialBlob);
-      Array.Clear(blob, 0, blob.Length);
-    }
-  }
-
-  public static void Delete(string target) {
-    if (!CredDelete(target, CRED_TYPE_GENERIC, 0)) {
-      int error = Marshal.GetLastWin32Error();
-      if (error != ERROR_NOT_FOUND) throw new Win32Exception(error);
-    }
-  }
+/** JSON with every character outside printable ASCII written as a `\u` escape. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
-`;
-
-/** The PowerShell program; `__REQUEST__` becomes the base64 of the JSON request. */
-const SCRIPT = `$ErrorActionPreference = 'Stop'
-function Write-CliAuthResult($result) {
-  $json = ConvertTo-Json -InputObject $result -Compress -Depth 5
-  [Console]::Out.WriteLine('${RESULT_MARKER}' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($json)))
-}
-try {
-  Add-Type -TypeDefinition @'
-${CSHARP}
-'@
-  $request = ConvertFrom-Json ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('__REQUEST__')))
-  $prefix = [string]$request.partPrefix
-  $parts = [CliAuthCredentials]::List($prefix)
-  if ($request.op -eq 'get') {
-    $found = @()
-    foreach ($name in $parts) {
-      $data = [CliAuthCredentials]::Read($name)
-      if ($null -ne $data) { $found += @{ name = $name.Substring($prefix.Length); data = $data } }
-    }
-    Write-CliAuthResult @{ ok = $true; value = [CliAuthCredentials]::Read($request.target); parts = $found }
-  } elseif ($request.op -eq 'set') {
-    foreach ($write in $request.writes) { [CliAuthCredentials]::Write($write.target, $request.user, $write.data) }
-    $keep = @($request.keep)
-    foreach ($name in $parts) { if ($keep -notcontains $name) { [CliAuthCredentials]::Delete($name) } }
-    Write-CliAuthResult @{ ok = $true }
-  } elseif ($request.op -eq 'delete') {
-    [CliAuthCredentials]::Delete($request.target)
-    foreach ($name in $parts) { [CliAuthCredentials]::Delete($name) }
-    Write-CliAuthResult @{ ok = $true }
-  } else {
-    $null = [CliAuthCredentials]::Read($request.target)
-    Write-CliAuthResult @{ ok = $true }
-  }
-} catch {
-  $exception = $_.Exception
-  while ($null -ne $exception.InnerException -and -not ($exception -is [System.ComponentModel.Win32Exception])) {
-    $exception = $exception.InnerException
-  }
-  $code = 0
-  if ($exception -is [System.ComponentModel.Win32Exception]) { $code = $exception.NativeErrorCode }
-  Write-CliAuthResult @{ ok = $false; code = $code }
-}
-`;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function toBase64(text: string): string {
-  let binary = "";
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
+function toHex(text: string): string {
+  return Array.from(encoder.encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function fromBase64(data: string): string | undefined {
+function fromHex(data: string): string | undefined {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(data)) return undefined;
+  const bytes = new Uint8Array(data.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(data.slice(2 * i, 2 * i + 2), 16);
   try {
-    return decoder.decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+    return decoder.decode(bytes);
   } catch {
     return undefined;
   }
 }
 
 /**
- * The stdin text that runs `request`: one line that decodes the program from base64 and runs it.
+ * The stdin text for `request`: {@link POWERSHELL_SCRIPT} on the first line, `#` and the request's JSON (ASCII) on
+ * the second.
  *
- * @param request the operation
+ * @param request the operations
  * @returns what to write to `powershell.exe -Command -`
  *
  * @example Usage
  * ```ts
- * import { powershellInput } from "@x/cli-auth/adapters";
- * const stdin = powershellInput({ op: "delete", target: "my-cli:work", partPrefix: "my-cli:work:part:" });
- * console.assert(stdin.endsWith("\n") && !stdin.slice(0, -1).includes("\n"));
+ * import { POWERSHELL_SCRIPT, powershellInput } from "@x/cli-auth/adapters";
+ * const stdin = powershellInput({ ops: [{ op: "delete", target: "my-cli:work" }] });
+ * console.assert(stdin === `${POWERSHELL_SCRIPT}\n#{"ops":[{"op":"delete","target":"my-cli:work"}]}\n`);
  * ```
  */
 export function powershellInput(request: CredentialRequest): string {
-  const script = SCRIPT.replace("__REQUEST__", toBase64(JSON.stringify(request)));
-  return `& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('${
-    toBase64(script)
-  }'))))\n`;
-}
-
-/**
- * Recovers the request from {@link powershellInput}'s text (tests and debugging).
- *
- * @param input the stdin text
- * @returns the request, or `undefined` when the text is not one of ours
- *
- * @example Usage
- * ```ts
- * import { decodePowershellInput, powershellInput } from "@x/cli-auth/adapters";
- * const request = { op: "probe", target: "t", partPrefix: "t:part:" } as const;
- * console.assert(decodePowershellInput(powershellInput(request))?.op === "probe");
- * ```
- */
-export function decodePowershellInput(input: string): CredentialRequest | undefined {
-  const script = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(input)?.[1];
-  const text = script === undefined ? undefined : fromBase64(script);
-  const request = text === undefined ? undefined : /FromBase64String\('([A-Za-z0-9+/=]+)'\)\)\)/.exec(text)?.[1];
-  const json = request === undefined ? undefined : fromBase64(request);
-  return json === undefined ? undefined : JSON.parse(json) as CredentialRequest;
+  return `${POWERSHELL_SCRIPT}\n#${asciiJson(request)}\n`;
 }
 
 /**
@@ -345,16 +430,17 @@ export function decodePowershellInput(input: string): CredentialRequest | undefi
  * @example Usage
  * ```ts
  * import { parsePowershellResult } from "@x/cli-auth/adapters";
- * console.assert(parsePowershellResult(`CLIAUTH:${btoa('{"ok":true}')}\r\n`)?.ok === true);
+ * console.assert(parsePowershellResult('CLIAUTH:{"ok":true,"results":[]}\r\n')?.ok === true);
  * ```
  */
 export function parsePowershellResult(stdout: string): CredentialResult | undefined {
   const line = stdout.split(/\r?\n/).reverse().find((l) => l.startsWith(RESULT_MARKER));
-  const json = line === undefined ? undefined : fromBase64(line.slice(RESULT_MARKER.length).trim());
-  if (json === undefined) return undefined;
+  if (line === undefined) return undefined;
   try {
-    const result = JSON.parse(json) as CredentialResult;
-    return typeof result === "object" && result !== null && typeof result.ok === "boolean" ? result : undefined;
+    const result = JSON.parse(line.slice(RESULT_MARKER.length)) as CredentialResult;
+    if (typeof result !== "object" || result === null || typeof result.ok !== "boolean") return undefined;
+    if (result.ok && !Array.isArray(result.results)) return undefined;
+    return result;
   } catch {
     return undefined;
   }
@@ -389,7 +475,7 @@ function win32Reason(code: number | undefined): { reason: string; hint?: string 
  * @returns a store whose `probe()` reads a throwaway credential to prove Credential Manager is there
  * @throws {CliAuthError} `storage_unavailable` from its methods when PowerShell is missing or restricted, there is
  * no logon session for Credential Manager, or the run times out; `storage_corrupt` when an entry is not UTF-8 or a
- * split value lost a part; `invalid_options` for a bad service or profile name (`*` is not allowed in either)
+ * split value lost a part; `invalid_options` for a bad service or profile name
  *
  * @example Usage
  * ```ts
@@ -402,7 +488,6 @@ function win32Reason(code: number | undefined): { reason: string; hint?: string 
 export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainStore {
   checkService(options.service);
   const service = options.service;
-  if (service.includes("*")) throw new CliAuthError("invalid_options", "Invalid `service`: `*` is not allowed on Windows");
   const run = options.runner ?? runCommand;
   const timeoutMs = options.timeoutMs ?? POWERSHELL_TIMEOUT_MS;
   const env = options.env;
@@ -412,25 +497,22 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
     const root = env && "SystemRoot" in env ? env.SystemRoot : g.process?.env?.SystemRoot;
     return root ? `${root}\\System32\\WindowsPowerShell\\v1.0\\powershell.exe` : "powershell.exe";
   };
-  const check = (profile: string) => {
-    checkProfile(profile);
-    if (profile.includes("*")) {
-      throw new CliAuthError("invalid_options", `Invalid profile name ${JSON.stringify(profile)}: \`*\` is not allowed on Windows`);
-    }
-  };
-  const target = (profile: string) => `${service}:${profile}`;
-  const partPrefix = (profile: string) => `${service}:${profile}:part:`;
+  const check = (profile: string) => checkStorageKey(profile);
+  /** The credential of `profile`; its parts are `<target>:part:<id>:<n>`. */
+  const target = (profile: string) => `${service}:${caseSafeName(profile)}`;
+  /** Where earlier versions kept `profile`, when that differs from {@link target}. */
+  const rawTarget = (profile: string) => (hasRawName(profile) ? `${service}:${profile}` : undefined);
 
-  async function call(action: StoreAction, profile: string, request: CredentialRequest): Promise<CredentialResult> {
+  async function call(action: StoreAction, profile: string, ops: CredentialOperation[]): Promise<CredentialResult> {
     const result: CommandResult = await run(powershell(), POWERSHELL_ARGS, {
-      stdin: powershellInput(request),
+      stdin: powershellInput({ ops }),
       timeoutMs,
       env,
     });
     const context = { tool: "PowerShell", action, profile, timeoutMs, missingHint: MISSING_HINT };
     if (result.error !== undefined) throw toolFailure(result, context);
     const answer = parsePowershellResult(result.stdout);
-    if (!answer) {
+    if (!answer || (answer.ok && answer.results!.length !== ops.length)) {
       throw toolFailure({ ...result, code: result.code || 1 }, context, () => ({
         reason: "PowerShell did not answer",
         hint: 'PowerShell may be restricted (Constrained Language mode); use `storage: "file"`',
@@ -443,10 +525,23 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
     return answer;
   }
 
+  const entryOf = (result: unknown): CredentialEntry | null =>
+    typeof result === "object" && result !== null && !Array.isArray(result) ? result as CredentialEntry : null;
+  const entriesOf = (result: unknown): CredentialEntry[] => Array.isArray(result) ? result as CredentialEntry[] : [];
+
   async function readOnce(profile: string): Promise<{ main: string | null; value: string | null | undefined }> {
-    const answer = await call("read", profile, { op: "get", target: target(profile), partPrefix: partPrefix(profile) });
-    if (answer.value === null || answer.value === undefined) return { main: null, value: null };
-    const main = fromBase64(answer.value);
+    const names = [target(profile), rawTarget(profile)].filter((name) => name !== undefined);
+    const ops = names.flatMap((name): CredentialOperation[] => [
+      { op: "read", target: name },
+      { op: "list", prefix: `${name}:part:` },
+    ]);
+    const { results } = await call("read", profile, ops);
+    // This profile's entry: under its name, else (from an earlier version) under its raw name; either way with the
+    // profile as its user name, or it belongs to another profile whose name differs only in case.
+    const ours = (entry: CredentialEntry | null) => entry !== null && entry.user === profile;
+    const at = names.findIndex((_, i) => ours(entryOf(results![2 * i])));
+    if (at === -1) return { main: null, value: null };
+    const main = fromHex(entryOf(results![2 * at])!.data);
     if (main === undefined) {
       throw storeError("storage_corrupt", "read", profile, "the credential does not hold UTF-8 text", {
         hint: "Log in again to replace it",
@@ -459,18 +554,26 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
         hint: "Log in again to replace it",
       });
     }
-    const list = answer.parts === null || answer.parts === undefined
-      ? []
-      : Array.isArray(answer.parts)
-      ? answer.parts
-      : [answer.parts];
-    const byName = new Map(list.map((part) => [part.name.toLowerCase(), part.data]));
+    const prefix = `${names[at]}:part:`;
+    const byName = new Map(
+      entriesOf(results![2 * at + 1]).filter(ours).map((part) => [part.target.slice(prefix.length).toLowerCase(), part.data]),
+    );
     const parts = Array.from({ length: manifest.count }, (_, i) => {
       const data = byName.get(`${manifest.id}:${i + 1}`);
-      return data === undefined ? undefined : fromBase64(data);
+      return data === undefined ? undefined : fromHex(data);
     });
     return { main, value: await joinParts(manifest, parts) };
   }
+
+  /** Removes what an earlier version stored under the raw name of `profile` (only entries with its user name). */
+  const dropRaw = (profile: string): CredentialOperation[] => {
+    const raw = rawTarget(profile);
+    if (raw === undefined) return [];
+    return [
+      { op: "delete", target: raw, user: profile },
+      { op: "prune", prefix: `${raw}:part:`, keep: [], user: profile },
+    ];
+  };
 
   return {
     kind: "keychain",
@@ -493,23 +596,32 @@ export function windowsKeychainStore(options: WindowsKeychainOptions): KeychainS
       check(profile);
       if (typeof value !== "string") throw new TypeError("A credential value must be a string");
       const { entries } = await planWrite(profile, value, CREDENTIAL_BLOB_MAX_BYTES);
-      const writes = entries.map((entry) => ({ target: `${service}:${entry.name}`, data: toBase64(entry.value) }));
-      await call("store", profile, {
-        op: "set",
-        target: target(profile),
+      // Entry names are the profile, or the profile and `:part:<id>:<n>`.
+      const nameOf = (entry: { name: string }) => `${target(profile)}${entry.name.slice(profile.length)}`;
+      const writes = entries.map((entry): CredentialOperation => ({
+        op: "write",
+        target: nameOf(entry),
         user: profile,
-        partPrefix: partPrefix(profile),
-        writes,
-        keep: writes.slice(0, -1).map((write) => write.target),
-      });
+        data: toHex(entry.value),
+      }));
+      // Parts first, the manifest (or the value) last, then the parts of earlier values and any raw-named entry.
+      const keep = entries.slice(0, -1).map(nameOf);
+      await call("store", profile, [
+        ...writes,
+        { op: "prune", prefix: `${target(profile)}:part:`, keep, user: profile },
+        ...dropRaw(profile),
+      ]);
     },
     async delete(profile) {
       check(profile);
-      await call("delete", profile, { op: "delete", target: target(profile), partPrefix: partPrefix(profile) });
+      await call("delete", profile, [
+        { op: "delete", target: target(profile), user: profile },
+        { op: "prune", prefix: `${target(profile)}:part:`, keep: [], user: profile },
+        ...dropRaw(profile),
+      ]);
     },
     async probe() {
-      const probeTarget = `cli-auth-probe:${service}`;
-      await call("probe", service, { op: "probe", target: probeTarget, partPrefix: `${probeTarget}:part:` });
+      await call("probe", service, [{ op: "read", target: `cli-auth-probe:${service}` }]);
     },
   };
 }

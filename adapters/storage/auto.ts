@@ -18,7 +18,7 @@ import { type CliAuthError, isCliAuthError } from "../../src/errors.ts";
 import { keychainStore } from "../keychain.ts";
 import type { CommandRunner } from "../subprocess.ts";
 import { type FileStore, fileStore } from "./file.ts";
-import { checkProfile, checkService } from "./_profile.ts";
+import { checkService, checkStorageKey } from "../../src/names.ts";
 
 /**
  * Options of {@link autoStore}.
@@ -134,7 +134,7 @@ export function autoStore(options: AutoStoreOptions): AutoStore {
     },
     active: decide,
     async get(profile) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       if ((await decide()) === "file") return await file.get(profile);
       const value = await keychain.get(profile);
       if (value !== null) {
@@ -154,13 +154,13 @@ export function autoStore(options: AutoStoreOptions): AutoStore {
       return copy;
     },
     async set(profile, value) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       if ((await decide()) === "file") return await file.set(profile, value);
       await keychain.set(profile, value);
       await dropFileCopy(profile, false);
     },
     async delete(profile) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       if ((await decide()) === "file") return await file.delete(profile);
       await keychain.delete(profile);
       await dropFileCopy(profile, false);

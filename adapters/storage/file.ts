@@ -20,7 +20,8 @@
  */
 import type { CredentialStore, Logger } from "../../src/contracts.ts";
 import { withLock } from "../lock.ts";
-import { checkProfile, checkService, type StoreAction, storeError } from "./_profile.ts";
+import { checkService, checkStorageKey } from "../../src/names.ts";
+import { type StoreAction, storeError } from "./_profile.ts";
 
 /**
  * Options of {@link fileStore}.
@@ -309,7 +310,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
       return (await paths()).file;
     },
     async get(profile) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       const data = await load("read", profile);
       if (!data || !Object.hasOwn(data.profiles, profile)) return null;
       const value = fromStored(data.profiles[profile]);
@@ -320,7 +321,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
       return value;
     },
     async set(profile, value) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       if (typeof value !== "string") throw new TypeError("A credential value must be a string");
       await update("store", profile, (profiles) => {
         profiles[profile] = toStored(value);
@@ -328,7 +329,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
       });
     },
     async delete(profile) {
-      checkProfile(profile);
+      checkStorageKey(profile);
       // Nothing to delete needs no folder, no lock and no write.
       const data = await load("delete", profile);
       if (!data || !Object.hasOwn(data.profiles, profile)) return;

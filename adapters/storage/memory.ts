@@ -4,7 +4,7 @@
  * @module
  */
 import type { CredentialStore } from "../../src/contracts.ts";
-import { checkProfile } from "./_profile.ts";
+import { checkStorageKey } from "../../src/names.ts";
 
 /**
  * A {@link CredentialStore} in memory.
@@ -44,18 +44,18 @@ export function memoryStore(initial: Record<string, string> = {}): MemoryStore {
     kind: "memory",
     get: (profile) =>
       later(() => {
-        checkProfile(profile);
+        checkStorageKey(profile);
         return values.get(profile) ?? null;
       }),
     set: (profile, value) =>
       later(() => {
-        checkProfile(profile);
+        checkStorageKey(profile);
         if (typeof value !== "string") throw new TypeError("A credential value must be a string");
         values.set(profile, value);
       }),
     delete: (profile) =>
       later(() => {
-        checkProfile(profile);
+        checkStorageKey(profile);
         values.delete(profile);
       }),
   };

@@ -1,6 +1,6 @@
-// keychainStore() picks its backend when called: Bun.secrets on Bun, else the platform's tool.
+// keychainStore() picks its backend when called: Bun.secrets on Bun (not on macOS), else the platform's tool.
 import { describe, expect, it } from "vitest";
-import { currentPlatform, keychainStore } from "../../adapters/keychain.ts";
+import { currentPlatform, getBunSecrets, keychainStore } from "../../adapters/keychain.ts";
 import type { CommandRunner } from "../../adapters/subprocess.ts";
 import { runtimeKey } from "../support/runtime.ts";
 
@@ -30,6 +30,22 @@ describe("keychainStore()", () => {
     expect(keychainStore({ service: "s", platform: "linux", bunSecrets: false }).backend).toBe("secret-tool");
     expect(keychainStore({ service: "s", platform: "linux", env: {} }).backend).toBe("secret-tool");
     expect(keychainStore({ service: "s", platform: "win32", runner }).backend).toBe("credential-manager");
+  });
+
+  it("uses security on macOS under Bun too, so items trust /usr/bin/security and not the (changing) binary", () => {
+    // Off Bun, a stand-in Bun.secrets makes the choice the same as on Bun.
+    const g = globalThis as { Bun?: unknown };
+    const standIn = g.Bun === undefined;
+    if (standIn) g.Bun = { secrets: { get: () => null, set: () => undefined, delete: () => false } };
+    try {
+      expect(getBunSecrets()).toBeDefined();
+      expect(keychainStore({ service: "s", platform: "darwin" }).backend).toBe("security");
+      // Where the keychain trusts no binary in particular, Bun.secrets stays.
+      expect(keychainStore({ service: "s", platform: "linux" }).backend).toBe("bun-secrets");
+      expect(keychainStore({ service: "s", platform: "win32" }).backend).toBe("bun-secrets");
+    } finally {
+      if (standIn) delete g.Bun;
+    }
   });
 
   it("reads the platform when called", () => {

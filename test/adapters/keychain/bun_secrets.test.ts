@@ -59,6 +59,24 @@ describe("bunSecretsStore() on a fake Bun.secrets", () => {
     for (const item of secrets.items.values()) expect(new TextEncoder().encode(item).length).toBeLessThanOrEqual(1_280);
   });
 
+  it("on Windows writes case-safe names, and reads the raw names of earlier versions where they are unambiguous", async () => {
+    const secrets = fakeSecrets(); // names as written; Credential Manager's folding does not matter for this test
+    const store = bunSecretsStore({ service: "my-cli", secrets, platform: "win32" });
+    // What an earlier version wrote: raw names.
+    const client = "client:https://auth.example.com";
+    secrets.items.set(`my-cli/${client}`, "client");
+    secrets.items.set("my-cli/me@corp", "me");
+    await store.set("Prod", "upper");
+    expect([...secrets.items.keys()].sort()).toEqual(["my-cli/%50rod", `my-cli/${client}`, "my-cli/me@corp"]);
+    expect(await store.get(client)).toBe("client");
+    expect(await store.get("me@corp")).toBe("me");
+    await store.set(client, "client again"); // moved to its case-safe name
+    await store.delete("me@corp"); // gone under both names
+    expect([...secrets.items.keys()].sort()).toEqual(["my-cli/%50rod", "my-cli/client%3ahttps%3a%2f%2fauth.example.com"]);
+    expect(await store.get(client)).toBe("client again");
+    expect(await store.get("me@corp")).toBeNull();
+  });
+
   it("maps failures: NUL is invalid_options, platform errors are storage_unavailable", async () => {
     const secrets = fakeSecrets();
     const store = bunSecretsStore({ service: "my-cli", secrets });
