@@ -87,6 +87,8 @@ export interface PossessionContext {
   request?: Request;
   /** The verified token. */
   token: VerifiedToken;
+  /** The time of the verification (epoch ms), read once: the proof's age and its replay record are judged by it. */
+  now: number;
 }
 
 /** A verifier's proof-of-possession policy. */
@@ -151,7 +153,7 @@ export function createPossessionCheck(
   return {
     bearer: !required,
     dpopAlgorithms: [...algorithms],
-    async check({ credentials, request, token }) {
+    async check({ credentials, request, token, now }) {
       const { jkt, bound } = confirmationOf(token);
       if (credentials?.scheme !== "DPoP" || request === undefined) {
         if (jkt !== undefined) {
@@ -176,7 +178,7 @@ export function createPossessionCheck(
         accessToken: credentials.token,
         algorithms,
         maxSkewSeconds,
-        now: clock.now(),
+        now,
       }, keys);
       if (checked.jkt !== jkt) {
         throw invalidToken("The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)");
@@ -185,7 +187,8 @@ export function createPossessionCheck(
         throw useDpopNonce(await nonce.current());
       }
       const id = toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(`${jkt}:${checked.jti}`))));
-      if (!await replayCache.use(id, (checked.iat + maxSkewSeconds) * 1000)) {
+      // Kept through the last instant the proof is accepted for its age (inclusive), judged at the same `now`.
+      if (!await replayCache.use(id, (checked.iat + maxSkewSeconds) * 1000, now)) {
         throw invalidDpopProof("The DPoP proof was used before (replayed jti)");
       }
       return { ...token, confirmation: { jkt } };

@@ -274,15 +274,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return looksLikeJws(token) ? "jwt" : "opaque";
   }
 
-  async function verify(token: string, accepts: readonly TokenType[]): Promise<VerifiedToken> {
+  async function verify(token: string, accepts: readonly TokenType[], time: number): Promise<VerifiedToken> {
     const type = classify(token);
     if (!accepts.includes(type)) throw invalidToken(`This API does not accept ${DESCRIPTIONS[type]} here`);
     switch (type) {
       case "pat":
-        return await verifyPersonalAccessToken(token, pats!, now());
+        return await verifyPersonalAccessToken(token, pats!, time);
       case "jwt":
         return await verifyJwtAccessToken(token, {
           ...expectations,
+          now: () => time,
           algorithms,
           requireAtJwtTyp: options.requireAtJwtTyp ?? true,
           key: (header) => jwks.key(header),
@@ -303,8 +304,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
         ? accepted
         : checkAccepts(verifyOptions.accepts, accepted, "accepts");
       presented = credentials();
-      const verified = await verify(presented.token, accepts);
-      const token = await possession.check({ credentials: request ? presented : undefined, request, token: verified });
+      // One clock reading for the whole verification: the token's times, the proof's age and its replay record are
+      // all judged at the same instant.
+      const time = now();
+      const verified = await verify(presented.token, accepts, time);
+      const token = await possession.check({ credentials: request ? presented : undefined, request, token: verified, now: time });
       const required = verifyOptions.scopes ?? [];
       if (required.some((scope) => !token.scopes.includes(scope))) throw insufficientScope(required);
       return token;
