@@ -28,7 +28,12 @@ export interface JwksCacheOptions {
    * (default 30 s).
    */
   cooldownMs?: number;
-  /** How long a fetched set is used before it is fetched again (default 10 min). */
+  /**
+   * How long a fetched set is used before it is fetched again (default 10 min). If that fetch fails, the set in hand
+   * is used for at most one `cooldownMs` more (the grace: one retry at its end); after `maxAgeMs + cooldownMs`
+   * without a successful fetch, no token is accepted (the verifier answers 503) until the set can be fetched again,
+   * so a key the issuer removed is not trusted for long while its key set URL is down.
+   */
   maxAgeMs?: number;
 }
 
@@ -118,6 +123,8 @@ class RemoteJwkSet implements RemoteJwks {
   /** When the last fetch started, successful or not: the cooldown counts from here. */
   #attemptedAt = -Infinity;
   #pending: Promise<void> | undefined;
+  /** Why the latest fetch failed, while no later one has succeeded. */
+  #failure: unknown;
   /** Number of the latest fetch started, and of the one whose keys are in hand. */
   #started = 0;
   #applied = 0;
@@ -139,9 +146,13 @@ class RemoteJwkSet implements RemoteJwks {
     if (this.#keys === undefined) {
       await this.reload();
     } else if (this.#now() - this.#fetchedAt! >= this.#maxAgeMs && this.#offCooldown()) {
-      // Keys change rarely: while the issuer cannot be reached, keep verifying with the set in hand, and try again
-      // once the cooldown has passed.
+      // Keys change rarely: while the issuer cannot be reached, keep verifying with the set in hand during the grace
+      // (one cooldown), and try again once the cooldown has passed.
       await this.reload().catch(() => {});
+    }
+    if (this.#now() - this.#fetchedAt! >= this.#maxAgeMs + this.#cooldownMs) {
+      // Past the grace: the set may hold keys the issuer has since removed. Fail closed until a fetch succeeds.
+      throw staleKeySet(this.#failure);
     }
     let jwk = selectJwk(this.#keys!, header);
     if (jwk === undefined && this.#offCooldown()) {
@@ -168,14 +179,37 @@ class RemoteJwkSet implements RemoteJwks {
   async #fetch(): Promise<void> {
     const sequence = ++this.#started;
     this.#attemptedAt = this.#now();
-    const url = typeof this.#url === "function" ? await this.#url() : this.#url;
-    const keys = await fetchJwks(url, this.#http);
+    let keys: JsonWebKey[];
+    try {
+      const url = typeof this.#url === "function" ? await this.#url() : this.#url;
+      keys = await fetchJwks(url, this.#http);
+    } catch (error) {
+      this.#failure = error;
+      throw error;
+    }
     if (sequence > this.#applied) {
       this.#applied = sequence;
       this.#keys = keys;
       this.#fetchedAt = this.#now();
+      this.#failure = undefined;
     }
   }
+}
+
+/** The error for a key set past its maximum age and grace: the latest fetch's failure, as a new error. */
+function staleKeySet(failure: unknown): CliAuthError {
+  const message = "The issuer's key set (jwks_uri) is past its maximum age and could not be fetched again";
+  if (failure instanceof CliAuthError) {
+    return new CliAuthError(failure.code, `${message}: ${failure.message}`, {
+      cause: failure,
+      status: failure.status,
+      hint: failure.hint ?? "Check that the API server can reach the issuer",
+    });
+  }
+  return new CliAuthError("server_error", message, {
+    cause: sanitizedCause(failure),
+    hint: "Check that the API server can reach the issuer",
+  });
 }
 
 function duration(value: number | undefined, fallback: number, name: string): number {

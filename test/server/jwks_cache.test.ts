@@ -101,6 +101,51 @@ describe("createRemoteJwks()", () => {
     expect(set.fetchedAt).toBe(now);
   });
 
+  it("stops trusting a key removed from the set once maxAgeMs + cooldownMs pass while the set URL fails (fail closed)", async () => {
+    const set = jwks({ maxAgeMs: 60_000, cooldownMs: 30_000 });
+    await set.key({ alg: "ES256", kid: "k1" });
+    // The issuer drops k1 (compromised, say) and its key set URL goes down at the same time.
+    server.keys = [second];
+    server.failWith = 503;
+    now += 60_000; // past maxAgeMs: a reload fails; the set in hand is used for at most one cooldown more
+    expect((await set.key({ alg: "ES256", kid: "k1" })).type).toBe("public");
+    now += 30_000; // maxAgeMs + cooldownMs: the retry fails too, and the set in hand is no longer trusted
+    const stale = await rejection(set.key({ alg: "ES256", kid: "k1" }));
+    expect(stale.code).toBe("server_error");
+    expect(server.jwksRequests()).toBe(3);
+    // Within the cooldown of that attempt nothing is fetched, and nothing is trusted either.
+    now += 10_000;
+    expect((await rejection(set.key({ alg: "ES256", kid: "k1" }))).code).toBe("server_error");
+    expect(server.jwksRequests()).toBe(3);
+    now += 10 * 60_000;
+    expect((await rejection(set.key({ alg: "ES256", kid: "k1" }))).code).toBe("server_error");
+    // The URL answers again: k1 is gone for good, k2 verifies.
+    server.failWith = 0;
+    now += 30_000;
+    expect((await rejection(set.key({ alg: "ES256", kid: "k1" }))).code).toBe("invalid_token");
+    expect((await set.key({ alg: "ES256", kid: "k2" })).type).toBe("public");
+  });
+
+  it("makes a verifier answer 503, never accept, with a key set past maxAgeMs + cooldownMs that cannot be fetched", async () => {
+    const token = await signJwt(first, claims(server.issuer, "https://api.example.test/"));
+    const verifier = createVerifier({
+      issuer: server.issuer,
+      audience: "https://api.example.test/",
+      http,
+      now: () => now,
+      jwks: { maxAgeMs: 60_000, cooldownMs: 30_000 },
+    });
+    expect((await verifier.verifyToken(token)).subject).toBe("alice");
+    server.failWith = 503;
+    now += 90_000;
+    const error = await rejection(verifier.verifyToken(token));
+    expect(error.code).toBe("server_error");
+    const response = await identityHandler(verifier)(
+      new Request("https://api.example.test/me", { headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(response.status).toBe(503);
+  });
+
   it("fails the first fetch with server_error on a non-200 answer, and tries again on the next lookup", async () => {
     server.failWith = 500;
     const set = jwks();
