@@ -41,15 +41,15 @@ export { createDpopReplayCache, DEFAULT_DPOP_REPLAY_ENTRIES } from "./dpop_repla
 export type { DpopReplayCache, DpopReplayCacheOptions } from "./dpop_replay_cache.ts";
 export { createDpopNonceSource, DEFAULT_DPOP_NONCE_LIFETIME_MS } from "./dpop_nonce.ts";
 export type { DpopNonceOptions, DpopNonceSource } from "./dpop_nonce.ts";
-export { jwkThumbprint } from "./jwk_thumbprint.ts";
+export { jwkThumbprint } from "./dpop_proof.ts";
 export { parseAuthorizationHeader } from "./bearer.ts";
 export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
 export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";
 export type { IntrospectionOptions } from "./introspection.ts";
-export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./jwks_cache.ts";
-export type { JwksCacheOptions } from "./jwks_cache.ts";
-export { JWS_ALGORITHMS } from "./jws.ts";
-export type { JwsAlgorithm } from "./jws.ts";
+export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./issuer_key_set.ts";
+export type { JwksCacheOptions } from "./issuer_key_set.ts";
+export { JWS_ALGORITHMS } from "./jws_algorithms.ts";
+export type { JwsAlgorithm } from "./jws_algorithms.ts";
 export {
   createPersonalAccessToken,
   hashPersonalAccessToken,

@@ -11,9 +11,9 @@ import { type PresentedCredentials, readCredentials } from "./bearer.ts";
 import { insufficientScope, invalidToken, setChallengeContext } from "./challenge.ts";
 import { canShareInFlight } from "./in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
-import { JWS_ALGORITHMS, type JwsAlgorithm, looksLikeJws } from "./jws.ts";
-import { createRemoteJwks, type JwksCacheOptions } from "./jwks_cache.ts";
-import { verifyJwtAccessToken } from "./jwt_access_token.ts";
+import { createIssuerKeySet, type JwksCacheOptions } from "./issuer_key_set.ts";
+import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
+import { looksLikeJwt, verifyJwtAccessToken } from "./jwt_access_token.ts";
 import {
   checkPrefix,
   type PersonalAccessTokenVerification,
@@ -255,7 +255,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     discovering = current;
     return current;
   };
-  const jwks = createRemoteJwks(async () => {
+  const issuerKey = createIssuerKeySet(async () => {
     const as = await discover();
     if (!as.jwks_uri) {
       throw new CliAuthError("discovery_failed", "The authorization server publishes no jwks_uri", {
@@ -263,7 +263,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       });
     }
     return parseUrl(as.jwks_uri, "jwks_uri");
-  }, { ...options.jwks, http, now });
+  }, { ...options.jwks, http });
 
   const introspector: Introspector | undefined = options.introspection
     ? createIntrospector({ ...options.introspection, ...expectations, http, server: discover })
@@ -271,7 +271,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function classify(token: string): TokenType {
     if (pats && token.startsWith(`${pats.prefix}_`)) return "pat";
-    return looksLikeJws(token) ? "jwt" : "opaque";
+    return looksLikeJwt(token) ? "jwt" : "opaque";
   }
 
   async function verify(token: string, accepts: readonly TokenType[], time: number): Promise<VerifiedToken> {
@@ -286,7 +286,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           now: () => time,
           algorithms,
           requireAtJwtTyp: options.requireAtJwtTyp ?? true,
-          key: (header) => jwks.key(header),
+          key: issuerKey,
         });
       case "opaque":
         return await introspector!.introspect(token);
