@@ -80,7 +80,7 @@ const FULL_SWEEP_INTERVAL_MS = 1_000;
 /**
  * An in-memory {@link DpopReplayCache} for one running server. Every verifier has one unless given another; make
  * one yourself to size it, or to share it between the verifiers of one server. An API that runs as several
- * instances shares one in Redis or Valkey instead.
+ * instances shares one in Redis or Valkey instead ({@link redisReplayCache}).
  *
  * It fails closed: when `maxEntries` unexpired proofs are held, `use` throws `invalid_token` (OAuth error
  * `invalid_dpop_proof`, so the client is told to retry) with a message and hint for the server's log, and forgets
