@@ -109,7 +109,10 @@ export interface VerifierOptions {
    * `allowInsecureRequests` (local development and tests only).
    */
   http?: HttpOptions;
-  /** The clock, epoch ms (default `Date.now`): for tests. */
+  /**
+   * The clock, epoch ms (default `Date.now`): for tests. It judges tokens, proofs and replays; the issuer's key set
+   * times its cooldown and maximum age with `Date.now()` (jose's `createRemoteJWKSet`), whatever this says.
+   */
   now?: () => number;
 }
 
