@@ -1,6 +1,8 @@
-// JWT access token verifications per second with a cached JWKS: @x/cli-auth's verifier beside the floor (a bare
-// crypto.subtle.verify of the same signature, no parsing or claims) and jose's jwtVerify with its remote key set, in
-// one run. Prints figures; gates nothing.
+// JWT access token verifications per second with a cached JWKS, in one run: @x/cli-auth's verifyToken() before
+// (the hand-written JWS/JWKS code, extracted from git by bench/_before.ts) and after (on jose), beside the floor (a
+// bare crypto.subtle.verify of the same signature, no parsing or claims) and jose's own jwtVerify with its remote key
+// set. Ratios, not absolute times, are the point: the candidates take turns round by round. Prints figures; gates
+// nothing.
 //
 //   npx bun bench/jwt_verify.ts
 //   npx deno run -A bench/jwt_verify.ts
@@ -12,6 +14,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { createVerifier } from "../server/mod.ts";
+import { loadServerBefore } from "./_before.ts";
 
 const ROUNDS = 5;
 const ROUND_MS = 400;
@@ -52,14 +55,15 @@ const keys = await Promise.all(cases.map(async (c) => {
   return { ...c, pair, jwk, publicKey };
 }));
 
-const jwksRequests = { ours: 0, jose: 0 };
+const jwksRequests: Record<string, number> = { before: 0, after: 0, jose: 0 };
 let issuer = "";
 const server: Server = createServer((req, res) => {
   res.setHeader("content-type", "application/json");
-  if (req.url === "/.well-known/openid-configuration") {
-    res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, response_types_supported: ["code"] }));
-  } else if (req.url === "/jwks" || req.url === "/jwks?for=jose") {
-    jwksRequests[req.url === "/jwks" ? "ours" : "jose"]++;
+  const url = new URL(req.url ?? "/", "http://x");
+  if (url.pathname === "/.well-known/openid-configuration") {
+    res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks?for=${url.searchParams.get("for") ?? "after"}`, response_types_supported: ["code"] }));
+  } else if (url.pathname === "/jwks") {
+    jwksRequests[url.searchParams.get("for") ?? "after"]!++;
     res.end(JSON.stringify({ keys: keys.map((k) => k.jwk) }));
   } else {
     res.statusCode = 404;
@@ -92,11 +96,20 @@ async function measure(candidates: (() => Promise<unknown>)[]): Promise<number[]
   return best;
 }
 
-const format = (n: number) => Math.round(n).toLocaleString("en-US").padStart(9);
-const rows: string[] = [];
-const verifier = createVerifier({ issuer, audience: AUDIENCE, http: { allowInsecureRequests: true } });
+/** A fetch that tags discovery with who is asking, so each verifier's key set requests are counted apart. */
+const taggedFetch = (who: string) => (input: string | URL | Request, init?: RequestInit) =>
+  globalThis.fetch(String(input).includes("/.well-known/") ? `${String(input)}?for=${who}` : input, init);
+const verifierOptions = (who: string) => ({ issuer, audience: AUDIENCE, http: { allowInsecureRequests: true, fetch: taggedFetch(who) } });
+
+const before = await loadServerBefore();
+console.error(`[jwt_verify] ${before.note}`);
+const oldVerifier = before.server?.createVerifier(verifierOptions("before"));
+const verifier = createVerifier(verifierOptions("after"));
 const joseKeys = createRemoteJWKSet(new URL(`${issuer}/jwks?for=jose`));
 
+const format = (n: number) => Math.round(n).toLocaleString("en-US").padStart(9);
+const rows: string[] = [];
+const results: Record<string, Record<string, number>> = {};
 for (const k of keys) {
   const now = Math.floor(Date.now() / 1000);
   const header = json64({ alg: k.alg, kid: k.jwk.kid, typ: "at+jwt" });
@@ -106,24 +119,31 @@ for (const k of keys) {
   const token = `${header}.${payload}.${b64u(signature)}`;
 
   // Everyone must accept the token before anything is timed.
-  if ((await verifier.verifyToken(token)).subject !== "alice") throw new Error("cli-auth refused the token");
+  if ((await verifier.verifyToken(token)).subject !== "alice") throw new Error("cli-auth (after) refused the token");
+  if (oldVerifier && (await oldVerifier.verifyToken(token)).subject !== "alice") throw new Error("cli-auth (before) refused the token");
   const options = { issuer, audience: AUDIENCE, typ: "at+jwt" };
   if ((await jwtVerify(token, joseKeys, options)).payload.sub !== "alice") throw new Error("jose refused the token");
   if (!(await crypto.subtle.verify(k.sign, k.publicKey, signature, input))) throw new Error("bad signature");
 
-  const [floor, ours, jose] = (await measure([
+  const candidates = [
     () => crypto.subtle.verify(k.sign, k.publicKey, signature, input),
     () => verifier.verifyToken(token),
     () => jwtVerify(token, joseKeys, options),
-  ])) as [number, number, number];
-  const pct = (n: number) => `${Math.round((n / floor) * 100)} %`.padStart(6);
-  rows.push(`${k.alg.padEnd(6)} ${format(floor)}/s   ${format(ours)}/s ${pct(ours)}   ${format(jose)}/s ${pct(jose)}`);
+  ];
+  if (oldVerifier) candidates.push(() => oldVerifier.verifyToken(token));
+  const [floor, after, jose, old] = (await measure(candidates)) as [number, number, number, number | undefined];
+  const pct = (n: number | undefined) => (n === undefined ? "—".padStart(6) : `${Math.round((n / floor) * 100)} %`.padStart(6));
+  const rate = (n: number | undefined) => (n === undefined ? "—".padStart(9) : format(n));
+  const ratio = old === undefined ? "—" : `${(after / old).toFixed(2)}x`;
+  rows.push(`${k.alg.padEnd(6)} ${format(floor)}/s  ${rate(old)}/s ${pct(old)}  ${format(after)}/s ${pct(after)}  ${ratio.padStart(6)}  ${format(jose)}/s ${pct(jose)}`);
+  results[k.alg] = { floor: Math.round(floor), before: Math.round(old ?? Number.NaN), after: Math.round(after), jose: Math.round(jose) };
 }
 
 console.log(`JWT access token verifications per second, cached JWKS, sequential: ${runtime}`);
-console.log(`alg    crypto.subtle.verify   @x/cli-auth verifyToken   jose jwtVerify`);
+console.log(`(% = share of the bare crypto.subtle.verify rate; after/before = jose-based verifyToken over the hand-written one)`);
+console.log(`alg    crypto.subtle.verify  verifyToken before        verifyToken after    after/before  jose jwtVerify alone`);
 for (const row of rows) console.log(row);
 console.log(
-  `JWKS requests during the run: @x/cli-auth ${jwksRequests.ours}, jose ${jwksRequests.jose}; best of ${ROUNDS} interleaved ${ROUND_MS} ms rounds per cell`,
+  `JWKS requests during the run: before ${jwksRequests.before}, after ${jwksRequests.after}, jose ${jwksRequests.jose}; best of ${ROUNDS} interleaved ${ROUND_MS} ms rounds per cell; ${before.note}`,
 );
 await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,7 +1,9 @@
 // The benchmark runner behind `npm run bench`: runs every benchmark on Node, Bun and Deno (each in its own process
-// on that runtime), the bundle sizes once, and the server-side benchmarks (bench/jwt_verify.ts, bench/dpop_verify.ts)
-// on each runtime; prints a table per runtime and writes bench/results.json. It prints figures and gates nothing: a
-// goal missed is reported, not failed (the exit status is non-zero only when a benchmark could not run).
+// on that runtime), the bundle sizes once, and the server-side benchmarks (bench/jwt_verify.ts, bench/dpop_verify.ts:
+// the verifier before and after jose beside a bare crypto.subtle.verify, and the DPoP replay cache in memory beside
+// Redis on loopback) on each runtime; prints a table per runtime and writes bench/results.json. It prints figures
+// and gates nothing: a goal missed is reported, not failed (the exit status is non-zero only when a benchmark could
+// not run; a machine without git history or redis-server gets those lines left out, not a failure).
 //
 //   npm run bench                                  (= npm run build && node bench/run.mjs)
 //   BENCH_RUNTIMES=deno,bun node bench/run.mjs     (a subset of runtimes)
@@ -233,7 +235,8 @@ try {
       if (name === "refresh_load") lines.push(...refreshTable(r, goals));
       lines.push("");
     }
-    // The server-side benchmarks print their own tables: kept as text.
+    // The server-side benchmarks print their own tables: kept as text. Their "before" lines import the server entry
+    // as it was before jose, extracted from git into bench/.tmp/before/ (bench/_before.ts).
     for (const name of ["jwt_verify", "dpop_verify"]) {
       console.error(`\n== ${name} on ${runtime}`);
       const outcome = await runBenchmark(name, runtime);

@@ -43,14 +43,16 @@ export function invalidToken(description: string, options: InvalidTokenOptions =
  *
  * @param description what is wrong with the proof, nothing secret
  * @param cause the underlying failure
+ * @param hint what the server's operator can do, when it is the server's side that refused
  * @returns the error to throw
  */
-export function invalidDpopProof(description: string, cause?: unknown): CliAuthError {
+export function invalidDpopProof(description: string, cause?: unknown, hint?: string): CliAuthError {
   return new CliAuthError("invalid_token", description, {
     error: "invalid_dpop_proof",
     errorDescription: description,
     status: 401,
     cause,
+    hint,
   });
 }
 

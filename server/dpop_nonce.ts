@@ -6,7 +6,7 @@
  */
 
 import { CliAuthError } from "../src/errors.ts";
-import { fromBase64Url, toBase64Url, utf8 } from "./encoding.ts";
+import { base64url } from "jose";
 
 /**
  * Hands out and checks DPoP nonces. A verifier with one answers a proof without an acceptable nonce with
@@ -99,7 +99,7 @@ export function createDpopNonceSource(options: DpopNonceOptions = {}): DpopNonce
     key ??= secret === undefined
       ? crypto.subtle.generateKey(hmac, false, ["sign", "verify"]) as Promise<CryptoKey>
       : crypto.subtle.importKey("raw", new Uint8Array(secret), hmac, false, ["sign", "verify"]);
-  const message = (slot: number) => utf8(`dpop-nonce:${slot}`);
+  const message = (slot: number) => new TextEncoder().encode(`dpop-nonce:${slot}`);
   let issued: { slot: number; nonce: Promise<string> } | undefined;
 
   return {
@@ -108,7 +108,7 @@ export function createDpopNonceSource(options: DpopNonceOptions = {}): DpopNonce
       if (issued?.slot !== slot) {
         const nonce = getKey()
           .then((k) => crypto.subtle.sign("HMAC", k, message(slot)))
-          .then((mac) => `${slot.toString(36)}.${toBase64Url(new Uint8Array(mac))}`);
+          .then((mac) => `${slot.toString(36)}.${base64url.encode(new Uint8Array(mac))}`);
         issued = { slot, nonce };
         nonce.catch(() => {
           if (issued?.nonce === nonce) issued = undefined;
@@ -122,7 +122,7 @@ export function createDpopNonceSource(options: DpopNonceOptions = {}): DpopNonce
       const slot = parseInt(match[1]!, 36);
       const current = Math.floor(now() / lifetime);
       if (slot !== current && slot !== current - 1) return false;
-      return await crypto.subtle.verify("HMAC", await getKey(), fromBase64Url(match[2]!), message(slot));
+      return await crypto.subtle.verify("HMAC", await getKey(), new Uint8Array(base64url.decode(match[2]!)), message(slot));
     },
   };
 }

@@ -1,28 +1,37 @@
 /**
- * Checking one DPoP proof (RFC 9449 §4.3) against the request it came with and the access token it accompanies:
- * form, `typ`, algorithm, the public key in its `jwk` header and the signature made with it, `htm`, `htu`, `iat`
- * and `ath`. What the proof is then matched against (the token's `cnf.jkt`, server nonces, replays) is the caller's
- * part, in proof_of_possession.ts. Built on jws.ts, with the words and the error of a proof.
+ * Checking one DPoP proof (RFC 9449 §4.3) against the request it came with and the access token it accompanies.
+ * jose's `jwtVerify` with `EmbeddedJWK` checks the form, the algorithm allow-list, `typ` `dpop+jwt`, the required
+ * claims and the signature made with the public key in the proof's `jwk` header; this file adds what jose does not
+ * know about: which keys a proof may carry, `htm`, `htu`, the `iat` window and `ath`. What the proof is then matched
+ * against (the token's `cnf.jkt`, server nonces, replays) is the caller's part, in proof_of_possession.ts.
  *
  * @module
  */
 
-import { invalidDpopProof } from "./challenge.ts";
-import { toBase64Url, utf8 } from "./encoding.ts";
-import { jwkThumbprint } from "./jwk_thumbprint.ts";
 import {
-  checkJwsHeader,
-  decodeJws,
-  importPublicJwk,
-  type JwsRole,
-  keyFitsAlgorithm,
-  verifyJwsSignature,
-} from "./jws.ts";
+  base64url,
+  calculateJwkThumbprint,
+  EmbeddedJWK,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  jwtVerify,
+} from "jose";
+import { invalidDpopProof } from "./challenge.ts";
+import { joseRefusal, type JwtRole } from "./jose_errors.ts";
+import { isShortRsaKey, keyFitsAlgorithm } from "./jws_algorithms.ts";
 
 /** A DPoP proof: refusals are `invalid_token` with the OAuth error `invalid_dpop_proof`. */
-const PROOF: JwsRole = {
+const PROOF: JwtRole = {
   noun: "DPoP proof",
-  keyNoun: "DPoP proof's key (jwk)",
+  wrongType: 'The DPoP proof is not of type "dpop+jwt"',
+  claims: {
+    jti: "The DPoP proof has no usable jti",
+    htm: "The DPoP proof was made for another HTTP method (htm)",
+    htu: "The DPoP proof was made for another URL (htu)",
+    iat: "The DPoP proof has no iat",
+    exp: "The DPoP proof is too old or from the future (exp)",
+    nbf: "The DPoP proof is too old or from the future (nbf)",
+  },
   invalid: (description, cause) => invalidDpopProof(description, cause),
 };
 
@@ -31,9 +40,40 @@ export const MAX_PROOF_LENGTH = 8 * 1024;
 /** Longest `jti` accepted (RFC 9449 §11.1: refuse unnecessarily large ones). */
 export const MAX_JTI_LENGTH = 256;
 /** JWK members that only a private or symmetric key has (RFC 9449 §4.3 step 7). */
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"];
 /** How many proof keys a verifier keeps imported: a client signs every request with the same key. */
 const KEY_CACHE_ENTRIES = 1_000;
+
+/**
+ * The base64url SHA-256 thumbprint of a public JWK (RFC 7638 §3), jose's `calculateJwkThumbprint`: the required
+ * members of its key type in lexicographic order, as JSON without whitespace, hashed. Other members (`kid`, `alg`,
+ * `use`) do not count, so a key has one thumbprint however it is labelled.
+ *
+ * @param jwk a public JWK of type EC, OKP or RSA
+ * @returns the thumbprint, 43 base64url characters
+ * @throws {TypeError} for another key type or a required member that is missing or not a string
+ *
+ * @example The `cnf.jkt` a DPoP key's tokens carry
+ * ```ts
+ * import { jwkThumbprint } from "@x/cli-auth/server";
+ * const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+ * const jkt = await jwkThumbprint(await crypto.subtle.exportKey("jwk", publicKey));
+ * console.assert(jkt.length === 43);
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-6.1
+ */
+export async function jwkThumbprint(jwk: JsonWebKey): Promise<string> {
+  const kty = jwk?.kty;
+  if (kty !== "EC" && kty !== "OKP" && kty !== "RSA") {
+    throw new TypeError("Cannot compute the thumbprint of this JWK: its kty is not EC, OKP or RSA");
+  }
+  try {
+    return await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]);
+  } catch (cause) {
+    throw new TypeError(`Cannot compute the thumbprint of this JWK: ${(cause as Error).message}`, { cause });
+  }
+}
 
 /** What a proof must match. */
 export interface ProofExpectations {
@@ -67,21 +107,21 @@ export class ProofKeyCache {
   readonly #keys = new Map<string, Promise<CryptoKey>>();
 
   /**
-   * The verification key for a proof's `jwk`, imported once per thumbprint and algorithm.
+   * The verification key for a proof's `jwk`, imported by jose's `EmbeddedJWK` once per thumbprint and algorithm.
    *
-   * @param jwk the public key from the proof header
-   * @param alg the proof's algorithm
-   * @param jkt the key's thumbprint
+   * @param header the proof's protected header
+   * @param token the proof
+   * @param jkt the thumbprint of its `jwk`
    * @returns the key
    * @throws {CliAuthError} `invalid_token` (`invalid_dpop_proof`) for a key that cannot be imported
    */
-  key(jwk: JsonWebKey, alg: string, jkt: string): Promise<CryptoKey> {
-    const id = `${alg}:${jkt}`;
+  key(header: JWSHeaderParameters, token: FlattenedJWSInput, jkt: string): Promise<CryptoKey> {
+    const id = `${header.alg}:${jkt}`;
     let key = this.#keys.get(id);
     if (key) {
       this.#keys.delete(id);
     } else {
-      const imported = importPublicJwk(jwk, alg, PROOF);
+      const imported = importProofKey(header, token);
       // A key that cannot be imported is not remembered: the next proof with it is refused the same way.
       imported.catch(() => {
         if (this.#keys.get(id) === imported) this.#keys.delete(id);
@@ -94,9 +134,20 @@ export class ProofKeyCache {
   }
 }
 
+async function importProofKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+  let key: CryptoKey;
+  try {
+    key = await EmbeddedJWK(header, token);
+  } catch (cause) {
+    throw invalidDpopProof("The DPoP proof's key (jwk) cannot be used", cause);
+  }
+  if (isShortRsaKey(key)) throw invalidDpopProof("The DPoP proof's key (jwk) is too short (RSA keys need 2048 bits or more)");
+  return key;
+}
+
 /**
  * Checks a DPoP proof on its own and against the request and access token (RFC 9449 §4.3 steps 2 to 9, 11 and the
- * `ath` half of 12). Cheap checks come first, the signature last.
+ * `ath` half of 12).
  *
  * @param proof the `DPoP` header value
  * @param expected method, URL, token, algorithms and time window
@@ -110,55 +161,64 @@ export async function checkDpopProof(
   expected: ProofExpectations,
   keys: ProofKeyCache,
 ): Promise<CheckedProof> {
-  // Several DPoP headers arrive joined by ", ", which no compact JWS contains: step 1 is checked here too.
+  // Several DPoP headers arrive joined by ", ", which no compact JWS contains (jose refuses it): step 1.
   if (proof.length > MAX_PROOF_LENGTH) throw invalidDpopProof("The DPoP proof is too long");
-  const jws = decodeJws(proof, PROOF);
-  const { header, payload } = jws;
-  if (typeof header.typ !== "string" || !/^(application\/)?dpop\+jwt$/i.test(header.typ)) {
-    throw invalidDpopProof('The DPoP proof is not of type "dpop+jwt"');
-  }
-  checkJwsHeader(header, expected.algorithms, PROOF);
-  const jwk = header.jwk;
-  if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
-    throw invalidDpopProof("The DPoP proof carries no public key (jwk)");
-  }
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) {
-    throw invalidDpopProof("The DPoP proof's jwk holds a private or symmetric key");
-  }
-  if (!keyFitsAlgorithm(jwk as JsonWebKey, header.alg)) {
-    throw invalidDpopProof("The DPoP proof's jwk does not fit its signing algorithm");
+  let jkt = "";
+  const key = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> => {
+    const jwk = header.jwk;
+    if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
+      throw invalidDpopProof("The DPoP proof carries no public key (jwk)");
+    }
+    if (PRIVATE_MEMBERS.some((member) => member in jwk)) {
+      throw invalidDpopProof("The DPoP proof's jwk holds a private or symmetric key");
+    }
+    if (!keyFitsAlgorithm(jwk as JsonWebKey, header.alg!)) {
+      throw invalidDpopProof("The DPoP proof's jwk does not fit its signing algorithm");
+    }
+    try {
+      jkt = await jwkThumbprint(jwk as JsonWebKey);
+    } catch (cause) {
+      throw invalidDpopProof("The DPoP proof's jwk is incomplete", cause);
+    }
+    return await keys.key(header, token, jkt);
+  };
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(proof, key, {
+      typ: "dpop+jwt",
+      algorithms: [...expected.algorithms],
+      requiredClaims: ["jti", "htm", "htu", "iat"],
+      clockTolerance: expected.maxSkewSeconds,
+      currentDate: new Date(expected.now),
+    }));
+  } catch (error) {
+    throw joseRefusal(error, PROOF);
   }
 
   const { jti, htm, htu, iat, ath, nonce } = payload;
-  if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
-    throw invalidDpopProof("The DPoP proof has no usable jti");
-  }
-  if (htm !== expected.method) throw invalidDpopProof("The DPoP proof was made for another HTTP method (htm)");
+  if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) throw invalidDpopProof(PROOF.claims.jti!);
+  if (htm !== expected.method) throw invalidDpopProof(PROOF.claims.htm!);
   const target = withoutQuery(expected.url);
   if (typeof htu !== "string" || target === undefined || withoutQuery(htu) !== target) {
-    throw invalidDpopProof("The DPoP proof was made for another URL (htu)");
+    throw invalidDpopProof(PROOF.claims.htu!);
   }
-  if (typeof iat !== "number" || !Number.isFinite(iat)) throw invalidDpopProof("The DPoP proof has no iat");
+  if (typeof iat !== "number" || !Number.isFinite(iat)) throw invalidDpopProof(PROOF.claims.iat!);
   if (Math.abs(expected.now / 1000 - iat) > expected.maxSkewSeconds) {
     throw invalidDpopProof("The DPoP proof is too old or from the future (iat)");
   }
   if (typeof ath !== "string") throw invalidDpopProof("The DPoP proof is not bound to the access token (no ath)");
-  if (ath !== toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(expected.accessToken))))) {
+  if (ath !== await sha256(expected.accessToken)) {
     throw invalidDpopProof("The DPoP proof was made for another access token (ath)");
   }
   if (nonce !== undefined && typeof nonce !== "string") throw invalidDpopProof("The DPoP proof's nonce is malformed");
-
-  let jkt: string;
-  try {
-    jkt = await jwkThumbprint(jwk as JsonWebKey);
-  } catch (cause) {
-    throw invalidDpopProof("The DPoP proof's jwk is incomplete", cause);
-  }
-  const key = await keys.key(jwk as JsonWebKey, header.alg, jkt);
-  if (!await verifyJwsSignature(jws, key)) throw invalidDpopProof("The DPoP proof's signature is invalid");
   const checked: CheckedProof = { jkt, jti, iat };
   if (nonce !== undefined) checked.nonce = nonce;
   return checked;
+}
+
+/** base64url(SHA-256(UTF-8 of text)). */
+export async function sha256(text: string): Promise<string> {
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
 /**

@@ -5,13 +5,13 @@
  * @module
  */
 
+import { base64url } from "jose";
 import * as oauth from "oauth4webapi";
 import { CliAuthError } from "../src/errors.ts";
 import { toCliAuthError } from "../src/error_mapping.ts";
 import type { AuthorizationServer } from "../src/discovery.ts";
 import { type HttpOptions, requestOptions } from "../src/http.ts";
 import { invalidToken } from "./challenge.ts";
-import { sha256Hex } from "./encoding.ts";
 import { canShareInFlight } from "./in_flight.ts";
 import { type ClaimExpectations, checkAccessTokenClaims } from "./token_claims.ts";
 import { clientIdOf, scopesOf, type VerifiedToken } from "./verified_token.ts";
@@ -159,7 +159,7 @@ export function createIntrospector(
 
   return {
     async introspect(token) {
-      const key = await sha256Hex(token);
+      const key = base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))));
       const now = options.now();
       const hit = cache.get(key);
       if (hit) {

@@ -10,6 +10,8 @@
  * - {@link resourceMetadataHandler}: the RFC 9728 `/.well-known/oauth-protected-resource` document, so that a CLI
  *   that knows only the API's URL finds where to sign in ({@link resourceMetadataUrl} for the 401 challenges).
  * - {@link createPersonalAccessToken}: `<prefix>_<random><checksum>` tokens for CI, stored only as a SHA-256 hash.
+ * - {@link redisReplayCache} and {@link createDpopNonceSource} with a shared `secret`: DPoP replays and nonces shared
+ *   by every instance of an API, through Redis or Valkey (any client).
  *
  * @example Usage
  * ```ts
@@ -39,17 +41,19 @@ export { DEFAULT_DPOP_PROOF_WINDOW_SECONDS } from "./proof_of_possession.ts";
 export type { DpopOptions } from "./proof_of_possession.ts";
 export { createDpopReplayCache, DEFAULT_DPOP_REPLAY_ENTRIES } from "./dpop_replay_cache.ts";
 export type { DpopReplayCache, DpopReplayCacheOptions } from "./dpop_replay_cache.ts";
+export { DEFAULT_REDIS_REPLAY_PREFIX, DEFAULT_REDIS_REPLAY_TIMEOUT_MS, redisReplayCache } from "./redis_replay_cache.ts";
+export type { RedisReplayCacheOptions, RedisSend } from "./redis_replay_cache.ts";
 export { createDpopNonceSource, DEFAULT_DPOP_NONCE_LIFETIME_MS } from "./dpop_nonce.ts";
 export type { DpopNonceOptions, DpopNonceSource } from "./dpop_nonce.ts";
-export { jwkThumbprint } from "./jwk_thumbprint.ts";
+export { jwkThumbprint } from "./dpop_proof.ts";
 export { parseAuthorizationHeader } from "./bearer.ts";
 export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
 export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";
 export type { IntrospectionOptions } from "./introspection.ts";
-export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./jwks_cache.ts";
-export type { JwksCacheOptions } from "./jwks_cache.ts";
-export { JWS_ALGORITHMS } from "./jws.ts";
-export type { JwsAlgorithm } from "./jws.ts";
+export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./issuer_key_set.ts";
+export type { JwksCacheOptions } from "./issuer_key_set.ts";
+export { JWS_ALGORITHMS } from "./jws_algorithms.ts";
+export type { JwsAlgorithm } from "./jws_algorithms.ts";
 export {
   createPersonalAccessToken,
   hashPersonalAccessToken,

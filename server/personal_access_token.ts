@@ -12,7 +12,6 @@
 
 import { CliAuthError, sanitizedCause } from "../src/errors.ts";
 import { invalidToken } from "./challenge.ts";
-import { sha256Hex, utf8 } from "./encoding.ts";
 import type { VerifiedToken } from "./verified_token.ts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -108,9 +107,13 @@ export async function createPersonalAccessToken(options: PersonalAccessTokenOpti
  * console.assert(/^[0-9a-f]{64}$/.test(hash));
  * ```
  */
-export function hashPersonalAccessToken(token: string): Promise<string> {
-  return sha256Hex(token);
+export async function hashPersonalAccessToken(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(token)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
+
+const encoder = new TextEncoder();
+const utf8 = (text: string): Uint8Array<ArrayBuffer> => encoder.encode(text);
 
 /**
  * Whether a string is a well-formed token: `<prefix>_`, at least 22 base62 characters of random part (16 bytes),

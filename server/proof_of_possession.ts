@@ -10,7 +10,7 @@
  * Why not oauth4webapi's `validateJwtAccessToken`, which checks DPoP proofs too: it checks only JWTs (its proof check
  * is not exported, and opaque tokens need the same one), fixes the `iat` window at ±300 s, requires `client_id`,
  * `jti` and `iat` in every access token, keeps its own copy of the key set (refetched after 300 s and on unknown
- * keys, bypassing jwks_cache.ts), and tracks no `jti` nor nonce; see the commit that added this file.
+ * keys, bypassing the verifier's key set), and tracks no `jti` nor nonce; see the commit that added this file.
  *
  * @module
  */
@@ -19,10 +19,9 @@ import { CliAuthError } from "../src/errors.ts";
 import type { PresentedCredentials } from "./bearer.ts";
 import { invalidDpopProof, invalidToken, useDpopNonce } from "./challenge.ts";
 import type { DpopNonceSource } from "./dpop_nonce.ts";
-import { checkDpopProof, ProofKeyCache } from "./dpop_proof.ts";
+import { checkDpopProof, ProofKeyCache, sha256 } from "./dpop_proof.ts";
 import { createDpopReplayCache, type DpopReplayCache } from "./dpop_replay_cache.ts";
-import { toBase64Url, utf8 } from "./encoding.ts";
-import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws.ts";
+import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
 import type { VerifiedToken } from "./verified_token.ts";
 
 /**
@@ -87,6 +86,8 @@ export interface PossessionContext {
   request?: Request;
   /** The verified token. */
   token: VerifiedToken;
+  /** The time of the verification (epoch ms), read once: the proof's age and its replay record are judged by it. */
+  now: number;
 }
 
 /** A verifier's proof-of-possession policy. */
@@ -151,7 +152,7 @@ export function createPossessionCheck(
   return {
     bearer: !required,
     dpopAlgorithms: [...algorithms],
-    async check({ credentials, request, token }) {
+    async check({ credentials, request, token, now }) {
       const { jkt, bound } = confirmationOf(token);
       if (credentials?.scheme !== "DPoP" || request === undefined) {
         if (jkt !== undefined) {
@@ -176,7 +177,7 @@ export function createPossessionCheck(
         accessToken: credentials.token,
         algorithms,
         maxSkewSeconds,
-        now: clock.now(),
+        now,
       }, keys);
       if (checked.jkt !== jkt) {
         throw invalidToken("The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)");
@@ -184,8 +185,9 @@ export function createPossessionCheck(
       if (nonce && (checked.nonce === undefined || !await nonce.check(checked.nonce))) {
         throw useDpopNonce(await nonce.current());
       }
-      const id = toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(`${jkt}:${checked.jti}`))));
-      if (!await replayCache.use(id, (checked.iat + maxSkewSeconds) * 1000)) {
+      const id = await sha256(`${jkt}:${checked.jti}`);
+      // Kept through the last instant the proof is accepted for its age (inclusive), judged at the same `now`.
+      if (!await replayCache.use(id, (checked.iat + maxSkewSeconds) * 1000, now)) {
         throw invalidDpopProof("The DPoP proof was used before (replayed jti)");
       }
       return { ...token, confirmation: { jkt } };

@@ -7,7 +7,7 @@
  */
 
 import { CliAuthError } from "../src/errors.ts";
-import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws.ts";
+import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
 import { json } from "./unauthorized_response.ts";
 
 /** The RFC 9728 §3 well-known suffix. */

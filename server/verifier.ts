@@ -11,9 +11,9 @@ import { type PresentedCredentials, readCredentials } from "./bearer.ts";
 import { insufficientScope, invalidToken, setChallengeContext } from "./challenge.ts";
 import { canShareInFlight } from "./in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
-import { JWS_ALGORITHMS, type JwsAlgorithm, looksLikeJws } from "./jws.ts";
-import { createRemoteJwks, type JwksCacheOptions } from "./jwks_cache.ts";
-import { verifyJwtAccessToken } from "./jwt_access_token.ts";
+import { createIssuerKeySet, type JwksCacheOptions } from "./issuer_key_set.ts";
+import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
+import { looksLikeJwt, verifyJwtAccessToken } from "./jwt_access_token.ts";
 import {
   checkPrefix,
   type PersonalAccessTokenVerification,
@@ -109,7 +109,10 @@ export interface VerifierOptions {
    * `allowInsecureRequests` (local development and tests only).
    */
   http?: HttpOptions;
-  /** The clock, epoch ms (default `Date.now`): for tests. */
+  /**
+   * The clock, epoch ms (default `Date.now`): for tests. It judges tokens, proofs and replays; the issuer's key set
+   * times its cooldown and maximum age with `Date.now()` (jose's `createRemoteJWKSet`), whatever this says.
+   */
   now?: () => number;
 }
 
@@ -255,7 +258,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     discovering = current;
     return current;
   };
-  const jwks = createRemoteJwks(async () => {
+  const issuerKey = createIssuerKeySet(async () => {
     const as = await discover();
     if (!as.jwks_uri) {
       throw new CliAuthError("discovery_failed", "The authorization server publishes no jwks_uri", {
@@ -263,7 +266,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       });
     }
     return parseUrl(as.jwks_uri, "jwks_uri");
-  }, { ...options.jwks, http, now });
+  }, { ...options.jwks, http });
 
   const introspector: Introspector | undefined = options.introspection
     ? createIntrospector({ ...options.introspection, ...expectations, http, server: discover })
@@ -271,21 +274,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function classify(token: string): TokenType {
     if (pats && token.startsWith(`${pats.prefix}_`)) return "pat";
-    return looksLikeJws(token) ? "jwt" : "opaque";
+    return looksLikeJwt(token) ? "jwt" : "opaque";
   }
 
-  async function verify(token: string, accepts: readonly TokenType[]): Promise<VerifiedToken> {
+  async function verify(token: string, accepts: readonly TokenType[], time: number): Promise<VerifiedToken> {
     const type = classify(token);
     if (!accepts.includes(type)) throw invalidToken(`This API does not accept ${DESCRIPTIONS[type]} here`);
     switch (type) {
       case "pat":
-        return await verifyPersonalAccessToken(token, pats!, now());
+        return await verifyPersonalAccessToken(token, pats!, time);
       case "jwt":
         return await verifyJwtAccessToken(token, {
           ...expectations,
+          now: () => time,
           algorithms,
           requireAtJwtTyp: options.requireAtJwtTyp ?? true,
-          key: (header) => jwks.key(header),
+          key: issuerKey,
         });
       case "opaque":
         return await introspector!.introspect(token);
@@ -303,8 +307,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
         ? accepted
         : checkAccepts(verifyOptions.accepts, accepted, "accepts");
       presented = credentials();
-      const verified = await verify(presented.token, accepts);
-      const token = await possession.check({ credentials: request ? presented : undefined, request, token: verified });
+      // One clock reading for the whole verification: the token's times, the proof's age and its replay record are
+      // all judged at the same instant.
+      const time = now();
+      const verified = await verify(presented.token, accepts, time);
+      const token = await possession.check({ credentials: request ? presented : undefined, request, token: verified, now: time });
       const required = verifyOptions.scopes ?? [];
       if (required.some((scope) => !token.scopes.includes(scope))) throw insufficientScope(required);
       return token;

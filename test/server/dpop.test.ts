@@ -351,12 +351,15 @@ describe("createDpopReplayCache()", () => {
     expect(cache.use("a", now + 1_000)).toBe(true);
     expect(cache.use("a", now + 1_000)).toBe(false);
     expect(cache.use("b", now + 1_000)).toBe(true);
+    // An entry is kept through its expiresAt, inclusive (test/server/dpop_replay_cache.test.ts): gone 1 ms later.
     now += 1_000;
+    expect(cache.use("a", now + 1_000)).toBe(false);
+    now += 1;
     expect(cache.use("a", now + 1_000)).toBe(true);
     expect(cache.use("a", now + 1_000)).toBe(false);
   });
 
-  it("stays within maxEntries, forgetting expired entries first, then the oldest", () => {
+  it("stays within maxEntries, forgetting expired entries only, and refuses new ones while full", () => {
     let now = 0;
     const cache = createDpopReplayCache({ maxEntries: 3, now: () => now });
     expect(cache.use("old", 10)).toBe(true);
@@ -366,8 +369,9 @@ describe("createDpopReplayCache()", () => {
     expect(cache.use("z", 1_000)).toBe(true);
     expect(cache.use("x", 1_000)).toBe(false);
     expect(cache.use("y", 1_000)).toBe(false);
-    expect(cache.use("w", 1_000)).toBe(true); // full of live entries: the oldest ("x") goes
-    expect(cache.use("x", 1_000)).toBe(true);
+    // Full of live entries: "w" is refused (fail closed) and "x" is not forgotten (test/server/dpop_replay_cache.test.ts).
+    expect(() => cache.use("w", 1_000)).toThrow(expect.objectContaining({ code: "invalid_token", error: "invalid_dpop_proof" }));
+    expect(cache.use("x", 1_000)).toBe(false);
     expect(cache.use("z", 1_000)).toBe(false);
   });
 

@@ -1,6 +1,6 @@
 // createVerifier() against the real provider (oidc-provider in a Node child process): JWT access tokens for a
 // resource (RFC 9068), opaque tokens by introspection (RFC 7662), and forged tokens built with Web Crypto.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { createProtocolContext, resolveAuthorizationServer, revokeToken, type TokenSet } from "../../src/mod.ts";
 import { type CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
@@ -158,6 +158,9 @@ describe("createVerifier() with JWT access tokens from the provider", () => {
   it("reloads the JWKS at most once per cooldown for unknown kids, sharing the reload", async () => {
     await provider.reset();
     let now = Date.now();
+    // jose's remote key set times its cooldown with Date.now(): the system clock moves with the verifier's.
+    vi.useFakeTimers({ toFake: ["Date"], now });
+    onTestFinished(() => void vi.useRealTimers());
     const v = verifier({ now: () => now, jwks: { cooldownMs: 30_000 } });
     await v.verifyToken(jwt.accessToken);
     expect(await jwksRequests()).toBe(1);
@@ -168,6 +171,7 @@ describe("createVerifier() with JWT access tokens from the provider", () => {
     expect(await jwksRequests()).toBe(1);
     // Off cooldown: 50 concurrent unknown-kid tokens cause exactly one reload, then the cooldown holds again.
     now += 31_000;
+    vi.setSystemTime(now);
     await Promise.all(Array.from({ length: 50 }, () => invalid(v.verifyToken(forged), /does not publish/)));
     expect(await jwksRequests()).toBe(2);
     for (let i = 0; i < 50; i++) await invalid(v.verifyToken(forged), /does not publish/);
