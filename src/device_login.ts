@@ -10,6 +10,7 @@ import type { Platform } from "./contracts.ts";
 import { type DeviceAuthorization, pollDeviceToken, requestDeviceAuthorization } from "./device_flow.ts";
 import { CliAuthError, isCliAuthError } from "./errors.ts";
 import { abortReason, sleep } from "./login_signal.ts";
+import { printable } from "./printable.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 
 /**
@@ -129,17 +130,19 @@ export async function deviceLogin(
 }
 
 function show(platform: Platform, device: DeviceAuthorization, options: DeviceLoginOptions): void {
+  // The server chose these strings: without their controls, they can neither drive the terminal they are printed
+  // on (here or by `onDeviceCode`) nor reach the browser opener.
   const info: DeviceCodeInfo = {
-    userCode: device.userCode,
-    verificationUri: device.verificationUri,
+    userCode: printable(device.userCode),
+    verificationUri: printable(device.verificationUri),
     expiresIn: device.expiresIn,
   };
-  if (device.verificationUriComplete) info.verificationUriComplete = device.verificationUriComplete;
+  if (device.verificationUriComplete) info.verificationUriComplete = printable(device.verificationUriComplete);
   if (options.onDeviceCode) options.onDeviceCode(info);
   else platform.writeStderr(formatDeviceCode(info));
   const open = options.openBrowser ?? false;
   if (open === false) return;
-  const url = device.verificationUriComplete ?? device.verificationUri;
+  const url = info.verificationUriComplete ?? info.verificationUri;
   void (async () => {
     if (typeof open === "function") await open(url);
     else await platform.openBrowser(url);

@@ -162,7 +162,7 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
     }
     return new CliAuthError(
       "invalid_response",
-      `${label} failed: the server's response is not valid (${error.message})${
+      `${label} failed: the server's response is not valid (${printable(error.message)})${
         status !== undefined ? ` [HTTP ${status}]` : ""
       }`,
       { cause, status },
@@ -172,7 +172,7 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
   if (error instanceof TypeError) {
     const code = (error as { code?: unknown }).code;
     if (code === "ERR_INVALID_ARG_TYPE" || code === "ERR_INVALID_ARG_VALUE") {
-      return new CliAuthError("invalid_options", `${label} could not be made: ${error.message}`, { cause });
+      return new CliAuthError("invalid_options", `${label} could not be made: ${printable(error.message)}`, { cause });
     }
     return networkError(error, operation);
   }
