@@ -45,7 +45,6 @@ const oauthErrorCodes: Record<string, CliAuthErrorCode> = {
   unsupported_response_type: "unsupported_flow",
 };
 
-
 /**
  * A string the server sent, as it may be shown or copied into an error: without control characters (terminal
  * escapes) and without any secret of the request it answers, however the server escaped it.
