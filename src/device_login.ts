@@ -72,18 +72,19 @@ const MAX_BACKOFF_SECONDS = 60;
  */
 export function formatDeviceCode(info: DeviceCodeInfo): string {
   const minutes = Math.max(1, Math.round(info.expiresIn / 60));
+  // Server strings, printed: never with their control characters, whoever built `info`.
   const lines = [
     "",
     "To sign in, open this page in a browser on any device:",
     "",
-    `  ${info.verificationUri}`,
+    `  ${printable(info.verificationUri)}`,
     "",
     "and enter the code:",
     "",
-    `  ${info.userCode}`,
+    `  ${printable(info.userCode)}`,
     "",
   ];
-  if (info.verificationUriComplete) lines.push(`(or open ${info.verificationUriComplete} directly)`, "");
+  if (info.verificationUriComplete) lines.push(`(or open ${printable(info.verificationUriComplete)} directly)`, "");
   lines.push(`The code expires in ${minutes} minute${minutes === 1 ? "" : "s"}. Waiting for approval…`, "", "");
   return lines.join("\n");
 }
@@ -130,19 +131,18 @@ export async function deviceLogin(
 }
 
 function show(platform: Platform, device: DeviceAuthorization, options: DeviceLoginOptions): void {
-  // The server chose these strings: without their controls, they can neither drive the terminal they are printed
-  // on (here or by `onDeviceCode`) nor reach the browser opener.
+  // requestDeviceAuthorization() has taken the control characters out of these server strings already.
   const info: DeviceCodeInfo = {
-    userCode: printable(device.userCode),
-    verificationUri: printable(device.verificationUri),
+    userCode: device.userCode,
+    verificationUri: device.verificationUri,
     expiresIn: device.expiresIn,
   };
-  if (device.verificationUriComplete) info.verificationUriComplete = printable(device.verificationUriComplete);
+  if (device.verificationUriComplete) info.verificationUriComplete = device.verificationUriComplete;
   if (options.onDeviceCode) options.onDeviceCode(info);
   else platform.writeStderr(formatDeviceCode(info));
   const open = options.openBrowser ?? false;
   if (open === false) return;
-  const url = info.verificationUriComplete ?? info.verificationUri;
+  const url = device.verificationUriComplete ?? device.verificationUri;
   void (async () => {
     if (typeof open === "function") await open(url);
     else await platform.openBrowser(url);

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform } from "../../adapters/mod.ts";
 import { CliAuth, type CliAuthError, type CliAuthOptions, type DeviceCodeInfo } from "../../mod.ts";
+import { formatDeviceCode } from "../../src/mod.ts";
 import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { rejection } from "../support/reject.ts";
 import { type FaultyProvider, type Rule, startFaultyProvider } from "./fault_proxy.ts";
@@ -123,6 +124,17 @@ describe("server text never reaches the terminal raw", () => {
       expect(value).not.toMatch(ANY_CONTROL);
     }
     expect(opened).toHaveLength(1);
+  });
+
+  it("formatDeviceCode(): prints an application's raw DeviceCodeInfo without its controls", () => {
+    const printed = formatDeviceCode({
+      userCode: `ABCD-EFGH${ESCAPES}`,
+      verificationUri: `https://auth.example.com/device${ESCAPES}`,
+      verificationUriComplete: `https://auth.example.com/device?user_code=ABCD-EFGH${ESCAPES}`,
+      expiresIn: 600,
+    });
+    expect(printed.match(CONTROL_BUT_NEWLINE)).toBeNull();
+    expect(printed).toContain("  ABCD-EFGH]52;c;ZXZpbA==[2K [1Afake$ 31m0;title\n");
   });
 
   it("device login: an error answer of the device authorization endpoint, its error code included", async () => {
