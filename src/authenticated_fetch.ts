@@ -9,7 +9,8 @@
 import * as oauth from "oauth4webapi";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { CliAuthError } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
+import { secretsSentFor } from "./echoed_secrets.ts";
+import { serverText, toCliAuthError } from "./error_mapping.ts";
 import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions } from "./http.ts";
 import type { DPoPHandle } from "./oauth_types.ts";
 
@@ -121,7 +122,8 @@ async function prepare(input: string | URL | Request, init: RequestInit | undefi
 function challengeOf(error: oauth.WWWAuthenticateChallengeError): { error?: string; scope?: string } {
   for (const challenge of error.cause) {
     const code = challenge.parameters.error;
-    if (code) return { error: code, scope: challenge.parameters.scope };
+    // The scope goes into an error and its hint: shown without terminal controls or the request's token.
+    if (code) return { error: code, scope: serverText(challenge.parameters.scope, secretsSentFor(error.response)) };
   }
   return {};
 }

@@ -11,6 +11,7 @@ import type { Platform } from "./contracts.ts";
 import { abortReason } from "./login_signal.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 import { createPkce } from "./pkce.ts";
+import { printable } from "./printable.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 
 /**
@@ -77,7 +78,8 @@ export interface BrowserLoginOptions extends AuthorizationRequestOptions {
 export function announceAuthorizationUrl(platform: Platform, url: URL, options: AuthorizationRequestOptions): void {
   const href = url.href;
   if (options.onAuthorizationUrl) options.onAuthorizationUrl(href);
-  else platform.writeStderr(`\nOpen this URL in your browser to sign in:\n\n  ${href}\n\n`);
+  // A serialized URL percent-encodes controls already; printable() keeps it so whatever the server's metadata held.
+  else platform.writeStderr(`\nOpen this URL in your browser to sign in:\n\n  ${printable(href)}\n\n`);
   const open = options.openBrowser ?? true;
   if (open === false) return;
   void (async () => {

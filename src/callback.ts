@@ -14,6 +14,7 @@
 
 import { CliAuthError, isCliAuthError } from "./errors.ts";
 import { type CallbackPageInfo, type CallbackPageRenderer, renderCallbackPage } from "./pages.ts";
+import { printable } from "./printable.ts";
 
 /**
  * Options of {@link createCallbackHandler}.
@@ -192,9 +193,10 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     try {
       validated = options.validate ? options.validate(params) : params;
       if (errors.length > 0) {
+        const description = params.get("error_description");
         throw new CliAuthError(errors[0] === "access_denied" ? "access_denied" : "oauth_error", "The sign-in was not approved", {
-          error: errors[0],
-          errorDescription: params.get("error_description") ?? undefined,
+          error: printable(errors[0]!),
+          errorDescription: description === null ? undefined : printable(description),
         });
       }
     } catch (error) {

@@ -10,6 +10,7 @@ import { CliAuthError } from "./errors.ts";
 import { toCliAuthError } from "./error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
 import { requestOptions } from "./http.ts";
+import { printable } from "./printable.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 
@@ -25,7 +26,7 @@ import { type ProtocolContext, resourceParameters } from "./protocol_context.ts"
 export interface DeviceAuthorization {
   /** The device code: secret, used only to poll. */
   deviceCode: string;
-  /** The short code the user types in. */
+  /** The short code the user types in (without control characters, as are both URIs). */
   userCode: string;
   /** Where the user goes to type the code. */
   verificationUri: string;
@@ -93,15 +94,16 @@ export async function requestDeviceAuthorization(
     );
     const result = await oauth.processDeviceAuthorizationResponse(as, client, response);
     const now = options.now?.() ?? Date.now();
+    // What the user is shown comes without control characters: the server chose it, and it ends up on a terminal.
     const device: DeviceAuthorization = {
       deviceCode: result.device_code,
-      userCode: result.user_code,
-      verificationUri: result.verification_uri,
+      userCode: printable(result.user_code),
+      verificationUri: printable(result.verification_uri),
       expiresIn: result.expires_in,
       expiresAt: now + result.expires_in * 1000,
       interval: typeof result.interval === "number" && result.interval > 0 ? result.interval : 5,
     };
-    if (result.verification_uri_complete) device.verificationUriComplete = result.verification_uri_complete;
+    if (result.verification_uri_complete) device.verificationUriComplete = printable(result.verification_uri_complete);
     return device;
   } catch (error) {
     throw toCliAuthError(error, "device_authorization");

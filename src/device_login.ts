@@ -10,6 +10,7 @@ import type { Platform } from "./contracts.ts";
 import { type DeviceAuthorization, pollDeviceToken, requestDeviceAuthorization } from "./device_flow.ts";
 import { CliAuthError, isCliAuthError } from "./errors.ts";
 import { abortReason, sleep } from "./login_signal.ts";
+import { printable } from "./printable.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 
 /**
@@ -71,18 +72,19 @@ const MAX_BACKOFF_SECONDS = 60;
  */
 export function formatDeviceCode(info: DeviceCodeInfo): string {
   const minutes = Math.max(1, Math.round(info.expiresIn / 60));
+  // Server strings, printed: never with their control characters, whoever built `info`.
   const lines = [
     "",
     "To sign in, open this page in a browser on any device:",
     "",
-    `  ${info.verificationUri}`,
+    `  ${printable(info.verificationUri)}`,
     "",
     "and enter the code:",
     "",
-    `  ${info.userCode}`,
+    `  ${printable(info.userCode)}`,
     "",
   ];
-  if (info.verificationUriComplete) lines.push(`(or open ${info.verificationUriComplete} directly)`, "");
+  if (info.verificationUriComplete) lines.push(`(or open ${printable(info.verificationUriComplete)} directly)`, "");
   lines.push(`The code expires in ${minutes} minute${minutes === 1 ? "" : "s"}. Waiting for approval…`, "", "");
   return lines.join("\n");
 }
@@ -129,6 +131,7 @@ export async function deviceLogin(
 }
 
 function show(platform: Platform, device: DeviceAuthorization, options: DeviceLoginOptions): void {
+  // requestDeviceAuthorization() has taken the control characters out of these server strings already.
   const info: DeviceCodeInfo = {
     userCode: device.userCode,
     verificationUri: device.verificationUri,

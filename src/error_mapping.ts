@@ -17,6 +17,8 @@ import {
   sanitizedCause,
   timeoutError,
 } from "./errors.ts";
+import { redactSecrets, secretsSentFor } from "./echoed_secrets.ts";
+import { printable } from "./printable.ts";
 
 function findCliAuthError(error: unknown): CliAuthError | undefined {
   let current: unknown = error;
@@ -43,9 +45,19 @@ const oauthErrorCodes: Record<string, CliAuthErrorCode> = {
   unsupported_response_type: "unsupported_flow",
 };
 
-
-
-
+/**
+ * A string the server sent, as it may be shown or copied into an error: without control characters (terminal
+ * escapes) and without any secret of the request it answers, however the server escaped it.
+ *
+ * @param value the parsed string (a JSON field's value, a challenge parameter)
+ * @param secrets the secrets of the request (`secretsSentFor(response)`)
+ * @returns the text fit to show
+ */
+export function serverText(value: string, secrets: readonly string[]): string;
+export function serverText(value: string | undefined, secrets: readonly string[]): string | undefined;
+export function serverText(value: string | undefined, secrets: readonly string[]): string | undefined {
+  return value === undefined ? undefined : redactSecrets(printable(value), secrets);
+}
 
 function statusOf(error: unknown): number | undefined {
   if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) {
@@ -85,10 +97,12 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
   }
 
   if (error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError) {
-    const serverError = error.error;
-    const description = typeof error.error_description === "string" ? error.error_description : undefined;
+    // The authorization response came through the browser: no request of ours, no secret of ours to find in it.
+    const secrets = error instanceof oauth.ResponseBodyError ? secretsSentFor(error.response) : [];
+    const serverError = serverText(error.error, secrets);
+    const description = typeof error.error_description === "string" ? serverText(error.error_description, secrets) : undefined;
     const status = error instanceof oauth.ResponseBodyError ? error.status : undefined;
-    let code = oauthErrorCodes[serverError] ?? "oauth_error";
+    let code = oauthErrorCodes[error.error] ?? "oauth_error";
     if (code === "oauth_error" && status !== undefined && status >= 500) code = "server_error";
     const scopeValue = error instanceof oauth.ResponseBodyError ? error.cause.scope : undefined;
     return new CliAuthError(
@@ -99,17 +113,20 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
         error: serverError,
         errorDescription: description,
         status,
-        scopes: typeof scopeValue === "string" ? scopeValue.split(" ").filter(Boolean) : undefined,
+        scopes: typeof scopeValue === "string" ? serverText(scopeValue, secrets).split(" ").filter(Boolean) : undefined,
         hint: hintFor(code),
       },
     );
   }
 
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    const secrets = secretsSentFor(error.response);
     const challenge = error.cause[0];
-    const serverError = challenge?.parameters.error;
-    const description = challenge?.parameters.error_description;
-    const code = (serverError && oauthErrorCodes[serverError]) ||
+    const rawError = challenge?.parameters.error;
+    const serverError = serverText(rawError, secrets);
+    const description = serverText(challenge?.parameters.error_description, secrets);
+    const scopeValue = serverText(challenge?.parameters.scope, secrets);
+    const code = (rawError && oauthErrorCodes[rawError]) ||
       (error.status === 401 ? "invalid_token" : error.status >= 500 ? "server_error" : "oauth_error");
     return new CliAuthError(
       code,
@@ -121,7 +138,7 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
         error: serverError,
         errorDescription: description,
         status: error.status,
-        scopes: challenge?.parameters.scope?.split(" ").filter(Boolean),
+        scopes: scopeValue?.split(" ").filter(Boolean),
         hint: hintFor(code),
       },
     );
@@ -144,7 +161,7 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
     }
     return new CliAuthError(
       "invalid_response",
-      `${label} failed: the server's response is not valid (${error.message})${
+      `${label} failed: the server's response is not valid (${printable(error.message)})${
         status !== undefined ? ` [HTTP ${status}]` : ""
       }`,
       { cause, status },
@@ -154,7 +171,7 @@ export function toCliAuthError(error: unknown, operation: Operation): CliAuthErr
   if (error instanceof TypeError) {
     const code = (error as { code?: unknown }).code;
     if (code === "ERR_INVALID_ARG_TYPE" || code === "ERR_INVALID_ARG_VALUE") {
-      return new CliAuthError("invalid_options", `${label} could not be made: ${error.message}`, { cause });
+      return new CliAuthError("invalid_options", `${label} could not be made: ${printable(error.message)}`, { cause });
     }
     return networkError(error, operation);
   }

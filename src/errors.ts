@@ -9,6 +9,8 @@
  * @module
  */
 
+import { printable } from "./printable.ts";
+
 /**
  * The stable codes of {@link CliAuthError}. Switch on `error.code`; the list only grows.
  *
@@ -212,8 +214,9 @@ export function timeoutError(operation: Operation, cause?: unknown): CliAuthErro
 }
 
 /**
- * An error that keeps only the name, message and a code of the original: safe to log and to serialize.
- * oauth4webapi's own messages name parameters, never their values.
+ * An error that keeps only the name, message and a code of the original: safe to log and to serialize, and to
+ * print (control characters removed: a TLS error may quote a server's certificate). oauth4webapi's own messages
+ * name parameters, never their values.
  *
  * @param error what was thrown
  * @returns a safe copy, or `undefined`
@@ -222,7 +225,7 @@ export function sanitizedCause(error: unknown): Error | undefined {
   if (error === undefined || error === null) return undefined;
   if (isCliAuthError(error)) return error;
   const source = error instanceof Error ? error : new Error(String(error));
-  const safe = new Error(source.message);
+  const safe = new Error(printable(source.message));
   safe.name = source.name;
   const code = (source as { code?: unknown }).code;
   if (typeof code === "string") (safe as Error & { code?: string }).code = code;
@@ -231,7 +234,7 @@ export function sanitizedCause(error: unknown): Error | undefined {
   // oauth4webapi's processing errors (codes "OAUTH_…") keep request parameters and token responses in their cause: never copied.
   const fromOauth4webapi = typeof code === "string" && code.startsWith("OAUTH_");
   if (inner instanceof Error && !fromOauth4webapi) {
-    const nested = new Error(inner.message);
+    const nested = new Error(printable(inner.message));
     nested.name = inner.name;
     const innerCode = (inner as { code?: unknown }).code;
     if (typeof innerCode === "string") (nested as Error & { code?: string }).code = innerCode;

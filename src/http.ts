@@ -8,6 +8,7 @@
 import * as oauth from "oauth4webapi";
 import { CliAuthError, describeOperation, isAbortError, isTimeoutError, type Operation, timeoutError } from "./errors.ts";
 import { networkError } from "./error_mapping.ts";
+import { rememberSecretsSent } from "./echoed_secrets.ts";
 
 /** The `fetch` signature the library calls. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -59,7 +60,8 @@ export function timeoutSignal(timeoutMs: number, signal?: AbortSignal): AbortSig
 /**
  * Wraps `fetch` so that a request that never gets an answer throws a {@link CliAuthError} (`network_error`,
  * `timeout`), a body that breaks off fails the same way when it is read, and a response body is cut off beyond
- * `maxResponseBytes` (`invalid_response`).
+ * `maxResponseBytes` (`invalid_response`). A failed response keeps the secrets of its request (see
+ * `echoed_secrets.ts`), so that what the server quotes back is redacted where it is copied into an error.
  *
  * @param http the transport options
  * @param operation what the request is for (named in errors)
@@ -76,7 +78,9 @@ export function guardedFetch(http: HttpOptions, operation: Operation): FetchLike
       throw transportFailure(error, operation, init?.signal ?? undefined);
     }
     const limited = limitBody(response, maxBytes, operation, init?.signal ?? undefined);
-    return TOKEN_OPERATIONS.has(operation) ? await errorIn200(limited) : limited;
+    const answer = TOKEN_OPERATIONS.has(operation) ? await errorIn200(limited) : limited;
+    if (!answer.ok) rememberSecretsSent(answer, init);
+    return answer;
   };
 }
 
@@ -154,7 +158,8 @@ function transportFailure(error: unknown, operation: Operation, signal?: AbortSi
 
 /**
  * oauth4webapi request options for one call: per-request timeout (also covering the body read), caller signal,
- * custom fetch with network errors mapped and echoed secrets removed from error answers, and `allowInsecureRequests`.
+ * custom fetch with network errors mapped and the secrets of failed requests kept for redaction, and
+ * `allowInsecureRequests`.
  *
  * @param http the transport options
  * @param operation what the request is for
@@ -166,51 +171,8 @@ export function requestOptions(http: HttpOptions, operation: Operation, signal?:
   const fetchImpl = guardedFetch(http, operation);
   const options: RequestOptions = {
     signal: () => timeoutSignal(timeoutMs, signal),
-    [oauth.customFetch]: async (url, init) => withoutEchoedSecrets(await fetchImpl(url, init as RequestInit), init as RequestInit),
+    [oauth.customFetch]: (url, init) => fetchImpl(url, init as RequestInit),
   };
   if (http.allowInsecureRequests) options[oauth.allowInsecureRequests] = true;
   return options;
-}
-
-/** Request parameters whose values are secrets (RFC 6749, 7009, 7636, 8628). */
-const SECRET_PARAMETERS = ["code", "code_verifier", "refresh_token", "client_secret", "token", "device_code", "client_assertion"];
-
-/** The secret values a request carries: its secret form parameters and its Authorization credentials. */
-function requestSecrets(init: RequestInit | undefined): string[] {
-  const secrets: string[] = [];
-  const body = init?.body;
-  const params = body instanceof URLSearchParams ? body : typeof body === "string" ? new URLSearchParams(body) : undefined;
-  for (const name of SECRET_PARAMETERS) secrets.push(...(params?.getAll(name) ?? []));
-  const [scheme = "", credentials = ""] = (new Headers(init?.headers).get("authorization") ?? "").split(" ");
-  if (credentials) secrets.push(credentials);
-  if (/^basic$/i.test(scheme) && credentials) {
-    try {
-      const decoded = atob(credentials);
-      const secret = decoded.slice(decoded.indexOf(":") + 1);
-      secrets.push(secret, decodeURIComponent(secret));
-    } catch {
-      // Not base64: the credentials string itself is already listed.
-    }
-  }
-  // Every form a server may quote a value in: as sent, URL-encoded, form-encoded.
-  const forms = secrets.flatMap((value) => [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, "+")]);
-  return [...new Set(forms)].filter((value) => value.length >= 8).sort((a, b) => b.length - a.length);
-}
-
-/**
- * An error answer with every secret of the request removed from its body and its WWW-Authenticate header. Some
- * servers quote the request in `error_description` ("invalid refresh token abc…"), and that text becomes the
- * error's message: without this, a server's echo would carry a refresh token, code or client secret into logs.
- */
-async function withoutEchoedSecrets(response: Response, init: RequestInit | undefined): Promise<Response> {
-  if (response.status < 400) return response;
-  const secrets = requestSecrets(init);
-  if (secrets.length === 0) return response;
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, "[redacted]"), text);
-  const headers = new Headers(response.headers);
-  const challenge = headers.get("www-authenticate");
-  if (challenge !== null) headers.set("www-authenticate", scrub(challenge));
-  headers.delete("content-length");
-  const text = await response.text();
-  return new Response(scrub(text), { status: response.status, statusText: response.statusText, headers });
 }

@@ -51,7 +51,8 @@ function fromBrowserVariable(entry: string, url: string): BrowserCommand | undef
   if (words.length === 0) return undefined;
   const [command, ...rest] = words as [string, ...string[]];
   const hasPlaceholder = rest.some((word) => word.includes("%s"));
-  const args = rest.map((word) => word.replaceAll("%s", url));
+  // A function, not a string: a replacement string reads `$&`, `` $` ``, `$'` and `$$` in the URL as patterns.
+  const args = rest.map((word) => word.replaceAll("%s", () => url));
   return { command, args: hasPlaceholder ? args : [...args, url] };
 }
 

@@ -21,11 +21,13 @@ function toRequest(req: IncomingMessage, origin: string): Request {
     }
   }
   // The URL is built on the bound origin, never on the client's Host header; the handler checks Host itself.
+  // The target is appended to the origin as a path, as Bun and Deno read it: resolved against a base instead,
+  // `//evil.test/callback` would be a network-path reference whose host is evil.test and whose path is /callback.
   let path = req.url ?? "/";
   if (!path.startsWith("/")) path = "/";
   let url: URL;
   try {
-    url = new URL(path, origin);
+    url = new URL(`${origin}${path}`);
   } catch {
     url = new URL("/", origin);
   }

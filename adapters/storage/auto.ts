@@ -7,7 +7,9 @@
  *   the file copy of that profile, so a stale file session can never come back. A file copy found while the keychain
  *   has none (a login made while the keychain was out of reach) is moved into the keychain.
  * - If it does not work (`storage_unavailable`: no D-Bus session, locked keyring, no `secret-tool`, …), the file is
- *   the backend, and `logger.warn` says once why and where the credentials are.
+ *   the backend, and `logger.warn` says why and where the credentials are: once, when a write first puts a profile
+ *   into the file (a login). Reads, rewrites of a stored profile (refreshes) and finding nothing stay silent, so
+ *   that every `whoami` or `status` of every process does not repeat it; `status()` names the file backend.
  * - Once chosen, the keychain's errors are the caller's: a keychain that fails later is reported, not silently
  *   replaced by a file that the next process would not read.
  *
@@ -97,12 +99,31 @@ export function autoStore(options: AutoStoreOptions): AutoStore {
     });
   let chosen: "keychain" | "file" | undefined;
   let deciding: Promise<"keychain" | "file"> | undefined;
+  /** Why the keychain could not be used, for the warning. */
+  let keychainFailure = "";
+  let warned = false;
 
-  const fallBack = async (error: CliAuthError): Promise<"file"> => {
+  const fallBack = (error: CliAuthError): "file" => {
     chosen = "file";
-    const where = await file.location();
-    logger.warn(`${error.message}; credentials are stored in the file ${where} instead, readable only by you`);
+    keychainFailure = error.message;
     return "file";
+  };
+
+  /** Stores a profile in the file, saying why and where if this is the first profile this store puts there. */
+  const storeInFile = async (profile: string, value: string) => {
+    let first = false;
+    if (!warned) {
+      try {
+        first = (await file.get(profile)) === null;
+      } catch {
+        // An unreadable file: the write below reports it.
+      }
+    }
+    await file.set(profile, value);
+    if (!first || warned) return;
+    warned = true;
+    const where = await file.location();
+    logger.warn(`${keychainFailure}; credentials are stored in the file ${where} instead, readable only by you`);
   };
 
   const decide = (): Promise<"keychain" | "file"> =>
@@ -110,7 +131,7 @@ export function autoStore(options: AutoStoreOptions): AutoStore {
       try {
         await keychain.probe?.();
       } catch (error) {
-        if (isCliAuthError(error, "storage_unavailable")) return await fallBack(error);
+        if (isCliAuthError(error, "storage_unavailable")) return fallBack(error);
         deciding = undefined; // not a verdict on the keychain: let the next call try again
         throw error;
       }
@@ -155,7 +176,7 @@ export function autoStore(options: AutoStoreOptions): AutoStore {
     },
     async set(profile, value) {
       checkStorageKey(profile);
-      if ((await decide()) === "file") return await file.set(profile, value);
+      if ((await decide()) === "file") return await storeInFile(profile, value);
       await keychain.set(profile, value);
       await dropFileCopy(profile, false);
     },

@@ -66,6 +66,14 @@ describe("openBrowser()", () => {
     ]);
   });
 
+  it("puts the URL into a $BROWSER %s placeholder as it is, even when it holds $&, $` or $'", async () => {
+    // Those are patterns of String.prototype.replace's replacement string: a URL must never be read as one.
+    const url = "https://auth.example.com/authorize?state=a$&b&next=$`x&hint=$'y&n=$$&z=$1";
+    const { calls, spawn } = recorder();
+    await openBrowser(url, { environment: { os: "linux", wsl: false, env: { BROWSER: "w3m --url=%s -o x=%s" } }, spawn });
+    expect(calls).toEqual([["w3m", [`--url=${url}`, "-o", `x=${url}`]]]);
+  });
+
   it("never starts a shell and never builds a command string", () => {
     const environments: BrowserEnvironment[] = [
       { os: "darwin", wsl: false, env: {} },

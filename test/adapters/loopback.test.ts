@@ -72,6 +72,19 @@ describe("startLoopbackServer()", () => {
     });
   });
 
+  it("reads a request target that starts with // as a path, not as a host: 404, the one-shot left open", async () => {
+    // `new URL("//evil.test/callback", origin)` would take evil.test as the host and /callback as the path.
+    await withServer(async (server) => {
+      for (const target of ["//evil.test/callback", `//127.0.0.1:${server.port}/callback`, "///callback", "//callback"]) {
+        const response = await rawGet(server.port, `${target}?code=evil&state=${STATE}`);
+        expect(response.status, target).toBe(404);
+      }
+      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect((await rawGet(server.port, `/callback?code=ok&state=${STATE}`)).status).toBe(200);
+      expect((await server.waitForCallback()).get("code")).toBe("ok");
+    });
+  });
+
   it("accepts only GET on the callback path", async () => {
     await withServer(async (server) => {
       const post = await rawRequest(

@@ -25,7 +25,18 @@ export type Fault =
    * A server that repeats what it was sent: answers `status` with an OAuth error whose description (and, with
    * `challenge`, a WWW-Authenticate header) quotes the request's body and Authorization header.
    */
-  | { kind: "reflect"; status: number; error: string; challenge?: boolean };
+  | {
+    kind: "reflect";
+    status: number;
+    error: string;
+    challenge?: boolean;
+    /** Quotes the request in these body fields too (e.g. `scope`, which becomes an error's `scopes`). */
+    alsoIn?: string[];
+    /** Rewrites the JSON text of the body as some encoders write it (`\/` for `/`, `\u` escapes). */
+    escape?: (json: string) => string;
+    /** Rewrites the challenge's quoted `error_description` (e.g. quoted-pairs, `\x` for `x`). */
+    escapeChallenge?: (quoted: string) => string;
+  };
 
 export interface Rule {
   /** Matches the request path exactly (no query). */
@@ -139,10 +150,13 @@ export async function startFaultyProvider(options: ProviderOptions = {}): Promis
         const quoted = `${entry.body} ${entry.authorization ?? ""} ${decodeURIComponent(entry.body.replace(/\+/g, " "))}`;
         const headers: Record<string, string> = { "content-type": "application/json" };
         if (fault.challenge) {
-          headers["www-authenticate"] = `Bearer error="${fault.error}", error_description="${quoted.replace(/["\\]/g, "")}"`;
+          const inChallenge = (fault.escapeChallenge ?? ((text: string) => text))(quoted.replace(/["\\]/g, ""));
+          headers["www-authenticate"] = `Bearer error="${fault.error}", error_description="${inChallenge}"`;
         }
+        const body: Record<string, string> = { error: fault.error, error_description: `refused: ${quoted}` };
+        for (const field of fault.alsoIn ?? []) body[field] = quoted;
         res.writeHead(fault.status, headers);
-        res.end(JSON.stringify({ error: fault.error, error_description: `refused: ${quoted}` }));
+        res.end((fault.escape ?? ((json: string) => json))(JSON.stringify(body)));
         return;
       }
       case "huge": {

@@ -12,6 +12,7 @@ import { authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { type Fault, type FaultyProvider, startFaultyProvider } from "./fault_proxy.ts";
 import { errorTexts, SecretSet } from "./secrets.ts";
+import { rejection } from "../support/reject.ts";
 
 const CLIENT_ID = "leaky-cli";
 const CLIENT_SECRET = "cs-LEAK-installed-app-secret-0123456789abcdef";
@@ -79,11 +80,11 @@ async function sessionStore() {
   return store;
 }
 
-function plantedStore(seed: string) {
+function plantedStore(seed: string, refreshToken = PLANTED_REFRESH) {
   const store = countingStore();
   const session = JSON.parse(seed);
   session.tokens.accessToken = PLANTED_ACCESS;
-  session.tokens.refreshToken = PLANTED_REFRESH;
+  session.tokens.refreshToken = refreshToken;
   store.values.set("default", JSON.stringify(session));
   return store;
 }
@@ -200,5 +201,65 @@ describe("no secret in any error or log line", () => {
     expect(result).toEqual({ revoked: false, hadSession: true });
     shown.push({ where: "logout result", text: JSON.stringify(result) });
     expectNothingShownLeaks();
+  });
+});
+
+/** A refresh token with the characters JSON and form encoders rewrite: `/` (`\/`), `+` (`%2B`, `\u002B`). */
+const SLASHED_REFRESH = "rt/LEAK+planted/refresh+token/0123456789abcdef";
+/** A code shorter than 8 characters, pasted bare: a code can be that short. */
+const SHORT_CODE = "k9Q-x2";
+
+const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/** How real encoders write a string the server quotes back (each is still the same JSON once parsed). */
+const escapings: [string, (json: string) => string][] = [
+  ["\\/ for every / (PHP json_encode)", (json) => json.replaceAll("/", "\\/")],
+  ["\\u escapes for + = & % < > ' (as HTML-safe encoders do)", (json) => json.replace(/[+=&%<>']/g, unicodeEscape)],
+  ["every letter and digit as a \\u escape", (json) => json.replace(/[A-Za-z0-9]/g, unicodeEscape)],
+];
+
+describe("no secret in any error when the server echoes it escaped", () => {
+  it("getAccessToken(): an invalid_request quoting the refresh token, escaped three ways, in error_description and scope", async () => {
+    const seed = (await sessionStore()).values.get("default")!;
+    secrets.add("planted refresh token with / and +", SLASHED_REFRESH);
+    for (const [name, escape] of escapings) {
+      faulty.setRules([{ path: "/token", fault: { kind: "reflect", status: 400, error: "invalid_request", alsoIn: ["scope"], escape } }]);
+      const auth = new CliAuth(options(plantedStore(seed, SLASHED_REFRESH), { refreshSkewSeconds: 7200 }));
+      const error = await rejection(auth.getAccessToken());
+      faulty.setRules([]);
+      // The server's answer was read (its code and its text), with only the secrets taken out.
+      expect(error.code, name).toBe("invalid_request");
+      expect(error.errorDescription, name).toMatch(/^refused: .*\[redacted\]/);
+      expect(error.message, name).toContain("[redacted]");
+      for (const text of errorTexts(error)) shown.push({ where: `refresh, echo with ${name}`, text });
+    }
+    expectNothingShownLeaks();
+  });
+
+  it("getAccessToken(): a 401 challenge quoting the request with every character a quoted-pair (\\x)", async () => {
+    const seed = (await sessionStore()).values.get("default")!;
+    secrets.add("planted refresh token with / and +", SLASHED_REFRESH);
+    faulty.setRules([{
+      path: "/token",
+      fault: { kind: "reflect", status: 401, error: "invalid_client", challenge: true, escapeChallenge: (q) => q.replace(/[^ ]/g, "\\$&") },
+    }]);
+    const error = await rejection(new CliAuth(options(plantedStore(seed, SLASHED_REFRESH), { refreshSkewSeconds: 7200 })).getAccessToken());
+    faulty.setRules([]);
+    expect(error.errorDescription).toContain("[redacted]");
+    for (const text of errorTexts(error)) shown.push({ where: "refresh, challenge with quoted-pairs", text });
+    expectNothingShownLeaks();
+  });
+
+  it("login({ flow: \"manual\" }): a short pasted code echoed escaped is redacted wherever it stands as a word", async () => {
+    for (const [name, escape] of escapings) {
+      const platform = { ...createPlatform(), readLine: () => Promise.resolve(SHORT_CODE) };
+      const auth = new CliAuth(options(countingStore(), { platform }));
+      faulty.setRules([{ path: "/token", fault: { kind: "reflect", status: 400, error: "invalid_grant", escape } }]);
+      const error = await rejection(auth.login({ flow: "manual", openBrowser: false, onAuthorizationUrl: () => {} }));
+      faulty.setRules([]);
+      expect(error.code, name).toBe("invalid_grant");
+      expect(error.errorDescription, name).toMatch(/^refused: .*code=\[redacted\]/);
+      const asWord = new RegExp(`(?<![A-Za-z0-9])${SHORT_CODE}(?![A-Za-z0-9])`);
+      expect(errorTexts(error).filter((text) => asWord.test(text)), name).toEqual([]);
+    }
   });
 });

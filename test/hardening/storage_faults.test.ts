@@ -150,10 +150,13 @@ describe("keychain faults", () => {
       expect(error.code).toBe("storage_unavailable");
       expect(error.message).toMatch(/the keyring is locked/);
       expect(error.hint).toMatch(/[Uu]nlock/);
-      // "auto" probes by storing: it sees the lock and falls back to the file, with one warning saying so.
+      // "auto" probes by storing: it sees the lock and falls back to the file, with one warning saying so when it
+      // first stores a session there (deciding alone says nothing).
       warnings = [];
       const store = autoStore({ service: name, keychain, file: fileStore({ service: name, dir: join(root, name), logger }), logger });
       expect(await store.active()).toBe("file");
+      expect(warnings).toEqual([]);
+      await store.set("default", '{"accessToken":"a"}');
       expect(warnings).toEqual([expect.stringMatching(/the keyring is locked/)]);
       // logout() cannot see the session either: it reports none and the item stays (documented: unlock, then log out).
       expect(await auth(keychain).logout()).toEqual({ revoked: false, hadSession: false });

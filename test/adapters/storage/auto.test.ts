@@ -124,6 +124,34 @@ describe("autoStore() without a D-Bus session", () => {
   });
 });
 
+describe("autoStore() falling back: when it warns", () => {
+  const unavailableKeychain = () => ({
+    ...memoryStore(),
+    probe: () => Promise.reject(new CliAuthError("storage_unavailable", "Cannot use the keychain: nope")),
+  });
+
+  it("says nothing on deciding, on finding nothing, on reads, or on rewriting a profile the file holds (a refresh)", async () => {
+    await fileOf().set("default", '{"accessToken":"old"}');
+    const store = autoStore({ service: "my-cli", logger, keychain: unavailableKeychain(), file: fileOf() });
+    expect(await store.active()).toBe("file");
+    expect(await store.get("missing")).toBeNull();
+    expect(await store.get("default")).toBe('{"accessToken":"old"}');
+    await store.set("default", '{"accessToken":"new"}');
+    await store.delete("missing");
+    expect(warnings).toEqual([]);
+  });
+
+  it("warns once, naming the file, when a profile is first stored in it", async () => {
+    const store = autoStore({ service: "my-cli", logger, keychain: unavailableKeychain(), file: fileOf() });
+    await store.set("work", '{"accessToken":"w"}');
+    await store.set("work", '{"accessToken":"w2"}');
+    await store.set("other", '{"accessToken":"o"}');
+    expect(warnings).toEqual([
+      `Cannot use the keychain: nope; credentials are stored in the file ${join(dir, "credentials.json")} instead, readable only by you`,
+    ]);
+  });
+});
+
 describe("autoStore() decisions (fake keychains)", () => {
   type Keychain = NonNullable<AutoStoreOptions["keychain"]>;
   const unavailable = () => new CliAuthError("storage_unavailable", "Cannot use the keychain: nope");
