@@ -45,6 +45,8 @@ const CHILD_ENV = {
 };
 
 let ca: TestCa;
+/** A CA that signed nothing here. */
+let otherCa: TestCa;
 let provider: TestProvider;
 let plain: TestProvider;
 let proxy: ForwardProxy;
@@ -57,6 +59,7 @@ let userFetch: (input: URL, init: RequestInit) => Promise<Response>;
 
 beforeAll(async () => {
   ca = createTestCa([HOST]);
+  otherCa = createTestCa(["other.test"]);
   const hosts = { [HOST]: "127.0.0.1" };
   [provider, plain, proxy, userProxy, authProxy, refusing403, refusing502] = await Promise.all([
     startProvider({ tls: { keyFile: ca.keyFile, certFile: ca.certFile }, hostName: HOST, resources: { [API]: { format: "jwt" } } }),
@@ -72,6 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([provider, plain, proxy, userProxy, authProxy, refusing403, refusing502].map((p) => p?.close()));
   ca?.remove();
+  otherCa?.remove();
 });
 
 function newAuth(extra: Partial<CliAuthOptions> = {}): CliAuth {
@@ -259,13 +263,15 @@ describe("through a proxy from the environment (a CLI process)", () => {
     try {
       const tunnels = proxy.tunnels.length;
       const issuer = provider.issuer;
+      // `ca` names another CA: the one from the environment must stay trusted besides it.
+      const options = { ca: otherCa.caPem };
       const { lines, stderr } = await session({ HTTPS_PROXY: proxy.url, [CA_VARIABLE]: ca.caFile }, [
-        { kind: "browser", issuer },
-        { kind: "refresh", issuer },
-        { kind: "whoami", issuer },
-        { kind: "fetch", issuer, url: `${issuer}/me` },
-        { kind: "logout", issuer },
-        { kind: "device", issuer },
+        { kind: "browser", issuer, options },
+        { kind: "refresh", issuer, options },
+        { kind: "whoami", issuer, options },
+        { kind: "fetch", issuer, url: `${issuer}/me`, options },
+        { kind: "logout", issuer, options },
+        { kind: "device", issuer, options },
       ], chromium);
       expect(lines, stderr).toEqual([
         { step: "browser", ok: true, sub: "dana", flow: "browser" },
