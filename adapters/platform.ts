@@ -40,7 +40,8 @@ export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform 
     withLock: async (name, fn) => (await import("./lock.ts")).withLock(name, fn),
     createTransport: (options) => {
       let transport: Promise<FetchLike> | undefined;
-      return async (input, init) => await (await (transport ??= import("./transport.ts").then((t) => t.createTransport(options))))(input, init);
+      const load = () => transport ??= import("./transport.ts").then((module) => module.createTransport(options));
+      return async (input, init) => await (await load())(input, init);
     },
   };
 }

@@ -64,7 +64,7 @@ export function createTransport(options: TransportOptions = {}): FetchLike {
       routed ??= loadRoutedFetch(runtime, ca);
       return await (await routed)(input, init, proxy);
     } catch (error) {
-      const { transportFailure } = await import("./transport/failure.ts");
+      const { transportFailure } = await import("./transport/_failure.ts");
       throw transportFailure(error, { url, proxy, runtime, signal: init?.signal ?? undefined });
     }
   };

@@ -345,7 +345,11 @@ export class CliAuth {
     const make = async (): Promise<FetchLike> => {
       const { createTransport } = await this.platform();
       if (createTransport) return createTransport({ proxy, ca });
-      if (proxy || ca) throw new CliAuthError("invalid_options", "This platform cannot apply the `proxy` and `ca` options");
+      if (proxy || ca) {
+        throw new CliAuthError("invalid_options", "This platform cannot apply the `proxy` and `ca` options", {
+          hint: "Give the platform a `createTransport`, or pass a `fetch` of your own",
+        });
+      }
       return (input, init) => globalThis.fetch(input, init);
     };
     return async (input, init) => await (await (transport ??= make()))(input, init);

@@ -13,6 +13,13 @@ import { withDefaultTrust } from "./_default_trust.ts";
  *
  * @param ca the extra CAs (PEM)
  * @returns the routed fetch
+ *
+ * @example Usage
+ * ```ts
+ * import { createRoutedFetch } from "./bun.ts";
+ * const routed = createRoutedFetch([]);
+ * const response = await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
+ * ```
  */
 export function createRoutedFetch(ca: readonly string[]): RoutedFetch {
   let trust: Promise<string[] | undefined> | undefined;

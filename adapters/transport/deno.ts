@@ -10,7 +10,7 @@
 
 import { proxyRefusedError } from "../../src/transport_errors.ts";
 import type { RoutedFetch } from "../transport.ts";
-import { DENO_REFUSED_TUNNEL, tunnelTarget } from "./failure.ts";
+import { DENO_REFUSED_TUNNEL, tunnelTarget } from "./_failure.ts";
 
 interface HttpClientLike {
   close(): void;
@@ -41,6 +41,13 @@ const TUNNEL_PROBE_TIMEOUT_MS = 5_000;
  *
  * @param ca the extra CAs (PEM)
  * @returns the routed fetch
+ *
+ * @example Usage
+ * ```ts
+ * import { createRoutedFetch } from "./deno.ts";
+ * const routed = createRoutedFetch([]);
+ * const response = await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
+ * ```
  */
 export function createRoutedFetch(ca: readonly string[]): RoutedFetch {
   const clients = new Map<string, HttpClientLike>();

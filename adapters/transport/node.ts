@@ -14,6 +14,13 @@ import { withDefaultTrust } from "./_default_trust.ts";
  *
  * @param ca the extra CAs (PEM)
  * @returns the routed fetch
+ *
+ * @example Usage
+ * ```ts
+ * import { createRoutedFetch } from "./node.ts";
+ * const routed = createRoutedFetch([]);
+ * const response = await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
+ * ```
  */
 export function createRoutedFetch(ca: readonly string[]): RoutedFetch {
   const dispatchers = new Map<string, Promise<unknown>>();
