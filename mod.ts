@@ -49,6 +49,8 @@ export type { LoginSignal } from "./src/login_signal.ts";
 export { CliAuthError, isCliAuthError } from "./src/errors.ts";
 export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./src/errors.ts";
 export type { FetchLike, HttpOptions } from "./src/http.ts";
+export type { CreateTransport, TransportOptions } from "./src/transport.ts";
+export type { ProxySetting } from "./src/proxy_env.ts";
 export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./src/discovery.ts";
 export type { ClientOptions, ProtocolContext } from "./src/protocol_context.ts";
 export type { Pkce } from "./src/pkce.ts";

@@ -23,6 +23,10 @@ export type { BrowserCommand, BrowserEnvironment, OpenBrowserOptions } from "./b
 export { currentOs, environmentSnapshot, isWsl, readEnv, writeStderr } from "./system.ts";
 export { readLine } from "./stdin.ts";
 export { createPlatform, createStore, loadPlatform } from "./platform.ts";
+export { createTransport } from "./transport.ts";
+export type { RoutedFetch } from "./transport.ts";
+export type { CreateTransport, TransportOptions } from "../src/transport.ts";
+export type { ProxySetting } from "../src/proxy_env.ts";
 export type {
   CredentialStore,
   EnvironmentSnapshot,

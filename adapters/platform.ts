@@ -6,6 +6,7 @@
  */
 
 import type { CredentialStore, Logger, Platform, StorageOption } from "../src/contracts.ts";
+import type { FetchLike } from "../src/http.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
 import { lazyStore } from "./storage/lazy.ts";
 import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";
@@ -37,6 +38,11 @@ export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform 
     environment: environmentSnapshot,
     createStore: (kind, options) => createStore(kind, options),
     withLock: async (name, fn) => (await import("./lock.ts")).withLock(name, fn),
+    createTransport: (options) => {
+      let transport: Promise<FetchLike> | undefined;
+      const load = () => transport ??= import("./transport.ts").then((module) => module.createTransport(options));
+      return async (input, init) => await (await load())(input, init);
+    },
   };
 }
 

@@ -66,8 +66,15 @@ export interface CliAuthOptions {
   resource?: string | readonly string[];
   /** Permit `http://` issuers (local development and tests only). */
   allowInsecureRequests?: boolean;
-  /** A custom `fetch` (proxies, instrumentation). */
+  /** A custom `fetch` (instrumentation, a transport of your own); then `proxy` and `ca` do not apply. */
   fetch?: FetchLike;
+  /**
+   * The HTTP(S) proxy for every request, e.g. `"http://user:password@proxy.corp:3128"`; `false` for none. Default:
+   * `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY` as curl reads them. Loopback never goes through a proxy.
+   */
+  proxy?: string | false;
+  /** CA certificates (PEM) to trust besides the system's (and `NODE_EXTRA_CA_CERTS` / `DENO_CERT`). */
+  ca?: string | readonly string[];
   /** Where the library's few warnings go (default: stderr). */
   logger?: Logger;
   /** The runtime pieces (default: the adapters for Deno, Bun or Node). */
@@ -250,6 +257,7 @@ export class CliAuth {
   #server?: Promise<AuthorizationServer>;
   #store?: CredentialStore;
   #refreshing?: Promise<Session>;
+  #transport?: FetchLike;
   readonly #dpopHandles = new Map<string, Promise<DPoPHandle>>();
   readonly #now: () => number;
 
@@ -276,6 +284,11 @@ export class CliAuth {
     if (!options.clientId && resources.length === 0) {
       throw new CliAuthError("invalid_options", "The `clientId` option is required", {
         hint: "Register a public (native) client for your CLI and pass its client ID",
+      });
+    }
+    if (options.fetch && (options.proxy !== undefined || options.ca !== undefined)) {
+      throw new CliAuthError("invalid_options", "The `fetch` option cannot be combined with `proxy` or `ca`", {
+        hint: "Your `fetch` makes the connections: give it the proxy and the CAs, or drop it",
       });
     }
     const profile = options.profile ?? "default";
@@ -317,9 +330,26 @@ export class CliAuth {
   protected http(): HttpOptions {
     return {
       timeoutMs: this.#options.timeoutMs,
-      fetch: this.#options.fetch,
+      fetch: this.#options.fetch ?? (this.#transport ??= this.#platformTransport()),
       allowInsecureRequests: this.#options.allowInsecureRequests,
     };
+  }
+
+  /** The platform's transport with the `proxy` and `ca` options, made on the first request. */
+  #platformTransport(): FetchLike {
+    const { proxy, ca } = this.#options;
+    let transport: Promise<FetchLike> | undefined;
+    const make = async (): Promise<FetchLike> => {
+      const { createTransport } = await this.platform();
+      if (createTransport) return createTransport({ proxy, ca });
+      if (proxy || ca) {
+        throw new CliAuthError("invalid_options", "This platform cannot apply the `proxy` and `ca` options", {
+          hint: "Give the platform a `createTransport`, or pass a `fetch` of your own",
+        });
+      }
+      return (input, init) => globalThis.fetch(input, init);
+    };
+    return async (input, init) => await (await (transport ??= make()))(input, init);
   }
 
   /** The authorization server, discovered once per instance (a failure is not remembered). */

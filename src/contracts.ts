@@ -5,6 +5,7 @@
  */
 
 import type { CallbackPageRenderer } from "./pages.ts";
+import type { CreateTransport } from "./transport.ts";
 
 /**
  * Where sessions are kept: async, string values, keyed by account (the profile name). One store serves one
@@ -166,4 +167,6 @@ export interface Platform {
   createStore(kind: Exclude<StorageOption, CredentialStore>, options: { service: string; logger: Logger }): CredentialStore;
   /** Runs `fn` holding a cross-process lock named `name`. */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Makes the `fetch` requests go through (proxies, extra CAs); without it, the global `fetch` is used. */
+  createTransport?: CreateTransport;
 }

@@ -151,6 +151,8 @@ function limitBody(response: Response, maxBytes: number, operation: Operation, s
 
 /** A request, or the read of its body, that failed without an answer: timeout, cancel, or network trouble. */
 function transportFailure(error: unknown, operation: Operation, signal?: AbortSignal): unknown {
+  // The transport's own diagnosis (untrusted certificate, refused tunnel, a bad proxy setting) says more.
+  if (error instanceof CliAuthError) return error;
   if (isTimeoutError(error) || (signal?.aborted && isTimeoutError(signal.reason))) return timeoutError(operation);
   if (isAbortError(error) || signal?.aborted) return signal?.reason ?? error;
   return networkError(error, operation);

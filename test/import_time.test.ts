@@ -1,10 +1,11 @@
 // Importing the library touches no runtime API: no static node:* import in the runtime code, and under Deno with no
-// permissions at all, importing every entry point and constructing CliAuth, a platform and a verifier succeeds.
+// permissions at all, importing every entry point and constructing CliAuth, a platform and a verifier succeeds. And
+// `undici` (Node's proxy and CA support) loads only for a request that goes through a proxy or trusts extra CAs.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DENO, ROOT } from "./support/run_script.ts";
+import { DENO, ROOT, scriptCommand } from "./support/run_script.ts";
 
 function sources(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -32,5 +33,34 @@ describe("import time", () => {
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe("imported");
     expect(result.status).toBe(0);
+  });
+});
+
+describe("undici (Node's proxy support)", () => {
+  it("is imported by adapters/transport/node.ts alone, lazily, by a literal path", () => {
+    const files = ["mod.ts", ...sources("src"), ...sources("adapters"), ...sources("server")];
+    const importing = files.filter((file) => /["']undici["']/.test(readFileSync(join(ROOT, file), "utf8")));
+    expect(importing).toEqual(["adapters/transport/node.ts"]);
+    const source = readFileSync(join(ROOT, "adapters/transport/node.ts"), "utf8");
+    expect(source).toContain('import("undici")');
+    expect(source).not.toMatch(/^import (?!type\b)[^;]*from "undici"/m);
+  });
+
+  it("is not loaded on Node by importing the library, nor by a request without proxy or CA; a proxied one loads it", async () => {
+    // Node itself, also under `bun --bun` (whose `node` on PATH is Bun).
+    const [, args] = await scriptCommand(join(ROOT, "test/fixtures/undici_loaded.ts"), "node");
+    const node = (process.env.PATH ?? "").split(":").filter((dir) => !/bun-node-/.test(dir)).map((dir) => join(dir, "node"))
+      .find((path) => existsSync(path))!;
+    const env: Record<string, string | undefined> = { ...process.env, HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9" };
+    delete env.NO_PROXY;
+    delete env.no_proxy;
+    const result = spawnSync(node, args, { cwd: ROOT, env, encoding: "utf8", timeout: 30_000 });
+    expect(JSON.parse(result.stdout), result.stderr).toEqual({
+      afterImport: false,
+      direct: "CliAuthError",
+      afterDirectRequest: false,
+      proxied: "CliAuthError",
+      afterProxiedRequest: true,
+    });
   });
 });

@@ -10,6 +10,7 @@ import { createPlatform } from "../../adapters/mod.ts";
 import { CliAuth, type CliAuthOptions } from "../../mod.ts";
 import { authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { startForwardProxy } from "../support/forward_proxy.ts";
 import { type Fault, type FaultyProvider, startFaultyProvider } from "./fault_proxy.ts";
 import { errorTexts, SecretSet } from "./secrets.ts";
 import { rejection } from "../support/reject.ts";
@@ -201,6 +202,32 @@ describe("no secret in any error or log line", () => {
     expect(result).toEqual({ revoked: false, hadSession: true });
     shown.push({ where: "logout result", text: JSON.stringify(result) });
     expectNothingShownLeaks();
+  });
+
+  it("a proxy's credentials: a proxy that is down, one refusing them (407), one that is no http(s) URL", async () => {
+    const user = "proxy-user-LEAK";
+    const password = "proxy pa$$word:LEAK/0123456789";
+    const proxySecrets = new SecretSet();
+    proxySecrets.add("proxy password", password);
+    proxySecrets.add("proxy user:password", `${user}:${password}`);
+    const userinfo = `${user}:${encodeURIComponent(password)}`;
+    const refusing = await startForwardProxy({ credentials: "someone:else" });
+    try {
+      for (const [name, proxy] of [
+        ["down", `http://${userinfo}@127.0.0.1:9`],
+        ["407", `http://${userinfo}@127.0.0.1:${refusing.port}`],
+        ["socks", `socks5://${userinfo}@127.0.0.1:1080`],
+        ["not a URL", `http://${user}:${password} @127.0.0.1:1080`],
+      ]) {
+        const auth = new CliAuth({ issuer: "https://idp.invalid", clientId: CLIENT_ID, service: "cli-auth-test", storage: "memory", proxy, logger, timeoutMs: 2_000 });
+        await shownFailure(`proxy ${name}`, () => auth.login({ flow: "device", openBrowser: false, onDeviceCode: () => {} }));
+      }
+    } finally {
+      await refusing.close();
+    }
+    expect(shown.map((s) => s.where)).toContain("proxy 407");
+    const leaks = shown.flatMap(({ where, text }) => proxySecrets.foundIn(text).map((label) => `${label} in ${where}`));
+    expect([...new Set(leaks)]).toEqual([]);
   });
 });
 

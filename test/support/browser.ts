@@ -22,17 +22,32 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<TestBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+export interface ChromiumOptions {
+  /**
+   * The proxy Chromium reaches `hosts` through (a provider under a name only that proxy resolves); their
+   * certificates are then accepted whoever signed them. Chromium never sends loopback through a proxy.
+   */
+  proxy?: { server: string; hosts: readonly string[] };
+}
+
+export async function launchChromium(options: ChromiumOptions = {}): Promise<TestBrowser> {
+  const { proxy } = options;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_FLAGS,
+    headless: true,
+    ...(proxy ? { proxy: { server: proxy.server } } : {}),
+  });
   const contexts: BrowserContext[] = [];
   return {
     browser,
     async newPage() {
-      const context = await browser.newContext();
+      const context = await browser.newContext({ ignoreHTTPSErrors: Boolean(proxy) });
       contexts.push(context);
       await context.route("**/*", (route) => {
         const { hostname } = new URL(route.request().url());
         if (hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "::1") return route.continue();
+        if (proxy?.hosts.includes(hostname)) return route.continue();
         return route.abort();
       });
       return await context.newPage();

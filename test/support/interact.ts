@@ -79,12 +79,18 @@ export interface UserScript {
 export class ScriptedUser {
   readonly jar = new CookieJar();
   readonly visited: string[] = [];
+  readonly #fetch: typeof fetch;
+
+  /** `fetchImpl`: how the user's machine reaches the provider (default: the global `fetch`). */
+  constructor(fetchImpl: (input: URL, init: RequestInit) => Promise<Response> = (input, init) => fetch(input, init)) {
+    this.#fetch = fetchImpl as typeof fetch;
+  }
 
   async #request(url: URL, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     const cookie = this.jar.header(url);
     if (cookie) headers.set("cookie", cookie);
-    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    const response = await this.#fetch(url, { ...init, headers, redirect: "manual" });
     this.jar.store(response, url);
     this.visited.push(`${init.method ?? "GET"} ${url.pathname}`);
     return response;
@@ -159,9 +165,14 @@ export async function authorizeWithoutBrowser(authorizationUrl: string | URL, sc
  * Approves (or denies) a device code at the provider, as the user would on another device.
  * Resolves with the provider's final page.
  */
-export async function approveDevice(issuer: string, userCode: string, script: UserScript = {}): Promise<string> {
+export async function approveDevice(
+  issuer: string,
+  userCode: string,
+  script: UserScript = {},
+  fetchImpl?: (input: URL, init: RequestInit) => Promise<Response>,
+): Promise<string> {
   const url = new URL("/device", issuer);
   url.searchParams.set("user_code", userCode);
-  const { page } = await new ScriptedUser().run(url, script);
+  const { page } = await new ScriptedUser(fetchImpl).run(url, script);
   return page ?? "";
 }

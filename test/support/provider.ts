@@ -21,6 +21,10 @@ export interface ProviderOptions {
   port?: number;
   /** The issuer, when something else (a proxy) answers at that address in front of this provider. */
   issuer?: string;
+  /** Serve HTTPS with this key and certificate (PEM files); the test routes then move to `adminUrl`. */
+  tls?: { keyFile: string; certFile: string };
+  /** The issuer's host name instead of the listening address (e.g. `idp.test`, which only a test proxy resolves). */
+  hostName?: string;
 }
 
 /** One request the provider saw. */
@@ -37,6 +41,8 @@ export interface ProviderRequest {
 export interface TestProvider {
   issuer: string;
   port: number;
+  /** Where the test-only routes are: the issuer, or a plain-HTTP listener on 127.0.0.1 when the provider has TLS. */
+  adminUrl: string;
   /** Every request seen since start or the last reset. */
   requests(): Promise<ProviderRequest[]>;
   /** Token endpoint requests with the given grant type. */
@@ -68,7 +74,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
   child.stderr!.on("data", (chunk: string) => {
     stderr += chunk;
   });
-  const { issuer, port } = await new Promise<{ issuer: string; port: number }>((resolve, reject) => {
+  const { issuer, port, admin: adminUrl = issuer } = await new Promise<{ issuer: string; port: number; admin?: string }>((resolve, reject) => {
     let stdout = "";
     const timer = setTimeout(() => reject(new Error(`provider did not start in 15 s:\n${stderr}`)), 15_000);
     child.stdout!.setEncoding("utf8");
@@ -87,7 +93,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
   });
 
   const admin = async (route: string, body?: unknown) => {
-    const response = await fetch(`${issuer}/__test/${route}`, {
+    const response = await fetch(`${adminUrl}/__test/${route}`, {
       method: body === undefined ? "GET" : "POST",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -99,6 +105,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
   return {
     issuer,
     port,
+    adminUrl,
     async requests() {
       return ((await admin("requests")) as { requests: ProviderRequest[] }).requests;
     },

@@ -5,7 +5,9 @@
 //
 // Usage: node test/support/provider_server.mjs '{"accessTokenTtl": 5}'
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import Provider from "oidc-provider";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
@@ -27,6 +29,10 @@ const {
   issPath = "",
   // The issuer when it is not this server's own address (a proxy in front of it, as in test/hardening/).
   issuer: issuerOverride,
+  // HTTPS (opt-in): PEM files of the server's key and certificate; `hostName` names the issuer's host (one only a
+  // test proxy resolves), and the /__test/ routes move to a plain-HTTP listener on 127.0.0.1 (the `admin` URL).
+  tls,
+  hostName,
 } = options;
 
 const keys = [
@@ -143,11 +149,13 @@ const configuration = {
 };
 
 // Learn our port first so the issuer can name it.
-const server = createServer();
+const server = tls ? createHttpsServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }) : createServer();
 await new Promise((resolve) => server.listen(port, host, resolve));
 const address = server.address();
 const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
-const issuer = issuerOverride ?? `http://${hostPart}:${address.port}${issPath}`;
+const issuer = issuerOverride ?? `${tls ? "https" : "http"}://${hostName ?? hostPart}:${address.port}${issPath}`;
+const admin = tls ? createServer() : undefined;
+if (admin) await new Promise((resolve) => admin.listen(0, "127.0.0.1", resolve));
 
 const provider = new Provider(issuer, configuration);
 provider.proxy = false;
@@ -205,9 +213,17 @@ async function testRoute(ctx) {
 }
 
 server.on("request", provider.callback());
-process.stdout.write(`${JSON.stringify({ issuer, port: address.port })}\n`);
+// The admin listener answers the /__test/ routes only.
+admin?.on("request", (req, res) => {
+  if (req.url?.startsWith("/__test/")) return provider.callback()(req, res);
+  res.writeHead(404).end();
+});
+const adminUrl = admin ? `http://127.0.0.1:${admin.address().port}` : undefined;
+process.stdout.write(`${JSON.stringify({ issuer, port: address.port, admin: adminUrl })}\n`);
 
 const shutdown = () => {
+  admin?.closeAllConnections?.();
+  admin?.close();
   server.closeAllConnections?.();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 500).unref();

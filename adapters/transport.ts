@@ -1,0 +1,85 @@
+/**
+ * The `fetch` every request of the library goes through, the same on Deno, Bun and Node: the proxy chosen per
+ * request by curl's rules (`proxyForUrl`: the `proxy` option or `HTTPS_PROXY` / `HTTP_PROXY`, `NO_PROXY`, loopback
+ * never), extra CAs trusted besides the default ones, and the failures a person can act on (untrusted certificate,
+ * refused tunnel) turned into `network_error` with a hint. Without a proxy or a CA it is the runtime's own `fetch`:
+ * the per-runtime modules (and, on Node, `undici`) are loaded only when a request needs them.
+ *
+ * @module
+ */
+
+import type { FetchLike } from "../src/http.ts";
+import { proxyForUrl } from "../src/proxy_env.ts";
+import type { CreateTransport, TransportOptions } from "../src/transport.ts";
+import { detectRuntime, type RuntimeKey } from "./runtime.ts";
+import { readEnv } from "./system.ts";
+
+/**
+ * A runtime's `fetch` with the route of one request decided: through `proxy`, or direct (`undefined`) even when the
+ * runtime would read a proxy from the environment itself.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RoutedFetch } from "@x/cli-auth/adapters";
+ * declare const routed: RoutedFetch;
+ * await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
+ * ```
+ */
+export type RoutedFetch = (input: string | URL | Request, init: RequestInit | undefined, proxy: URL | undefined) => Promise<Response>;
+
+/** The variables Bun and Deno read proxies from by themselves (their `fetch` then proxies unless told otherwise). */
+const RUNTIME_PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
+
+/**
+ * Makes the library's `fetch` for the running runtime (see the module documentation). Give it to the server
+ * verifier as `http.fetch` to get the same proxies and CAs there.
+ *
+ * @param options `proxy` (a URL, `false`, or the environment's by default) and `ca` (PEM, trusted besides the rest)
+ * @returns a `fetch`
+ * @throws {CliAuthError} from the returned fetch: `network_error` (untrusted certificate, tunnel refused, unreachable),
+ * `invalid_options` (a proxy that is not an http(s) URL)
+ *
+ * @example Usage
+ * ```ts
+ * import { createTransport } from "@x/cli-auth/adapters";
+ * import { createVerifier } from "@x/cli-auth/server";
+ * const verifier = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "https://api.example.com",
+ *   http: { fetch: createTransport({ proxy: "http://proxy.corp:3128" }) },
+ * });
+ * ```
+ */
+export function createTransport(options: TransportOptions = {}): FetchLike {
+  const runtime = detectRuntime();
+  const ca = typeof options.ca === "string" ? [options.ca] : [...(options.ca ?? [])];
+  let routed: Promise<RoutedFetch> | undefined;
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const proxy = proxyForUrl(url, { proxy: options.proxy, env: readEnv });
+    try {
+      // Node's fetch never proxies; Bun's and Deno's do when the environment names a proxy, by rules of their own.
+      const runtimeWouldProxy = runtime !== "node" && RUNTIME_PROXY_VARIABLES.some((name) => readEnv(name));
+      if (proxy === undefined && ca.length === 0 && !runtimeWouldProxy) return await globalThis.fetch(input, init);
+      routed ??= loadRoutedFetch(runtime, ca);
+      return await (await routed)(input, init, proxy);
+    } catch (error) {
+      const { transportFailure } = await import("./transport/_failure.ts");
+      throw transportFailure(error, { url, proxy, runtime, signal: init?.signal ?? undefined });
+    }
+  };
+}
+
+// The contract it fulfils (a compile-time check).
+createTransport satisfies CreateTransport;
+
+async function loadRoutedFetch(runtime: RuntimeKey, ca: readonly string[]): Promise<RoutedFetch> {
+  switch (runtime) {
+    case "deno":
+      return (await import("./transport/deno.ts")).createRoutedFetch(ca);
+    case "bun":
+      return (await import("./transport/bun.ts")).createRoutedFetch(ca);
+    default:
+      return (await import("./transport/node.ts")).createRoutedFetch(ca);
+  }
+}

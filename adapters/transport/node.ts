@@ -1,0 +1,46 @@
+/**
+ * Node's routed fetch: Node's own `fetch` with an `undici` dispatcher, `ProxyAgent` for a proxy and `Agent` for extra
+ * CAs, one per proxy, kept for the connections' reuse. Node's `fetch` reads no proxy from the environment, so a
+ * direct request without extra CAs is the plain `fetch`. `undici` is imported on the first request that needs it.
+ *
+ * @module
+ */
+
+import type { RoutedFetch } from "../transport.ts";
+import { withDefaultTrust } from "./_default_trust.ts";
+
+/**
+ * Makes Node's routed fetch.
+ *
+ * @param ca the extra CAs (PEM)
+ * @returns the routed fetch
+ *
+ * @example Usage
+ * ```ts
+ * import { createRoutedFetch } from "./node.ts";
+ * const routed = createRoutedFetch([]);
+ * const response = await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
+ * ```
+ */
+export function createRoutedFetch(ca: readonly string[]): RoutedFetch {
+  const dispatchers = new Map<string, Promise<unknown>>();
+  let trust: Promise<string[] | undefined> | undefined;
+  const dispatcherFor = (proxy: URL | undefined) => {
+    const key = proxy?.href ?? "direct";
+    let dispatcher = dispatchers.get(key);
+    if (!dispatcher) {
+      dispatcher = (async () => {
+        const [{ Agent, ProxyAgent }, certificates] = await Promise.all([import("undici"), trust ??= withDefaultTrust(ca)]);
+        const tls = certificates ? { ca: certificates } : undefined;
+        // Credentials in the proxy URL become its Proxy-Authorization header (undici decodes them).
+        return proxy ? new ProxyAgent({ uri: proxy.href, requestTls: tls, proxyTls: tls }) : new Agent({ connect: tls });
+      })();
+      dispatchers.set(key, dispatcher);
+    }
+    return dispatcher;
+  };
+  return async (input, init, proxy) => {
+    if (!proxy && ca.length === 0) return await fetch(input, init);
+    return await fetch(input, { ...init, dispatcher: await dispatcherFor(proxy) } as RequestInit);
+  };
+}
