@@ -60,6 +60,7 @@ export type { TokenSet } from "./src/token_set.ts";
 export type {
   CredentialStore,
   EnvironmentSnapshot,
+  LockOptions,
   Logger,
   LoopbackServer,
   LoopbackServerOptions,
