@@ -57,7 +57,10 @@ export interface CliAuthOptions {
   tokenEnvVar?: string;
   /** Your API's identity route; `whoami()` uses it when set, else userinfo. */
   identityEndpoint?: string;
-  /** Refresh when the access token expires within this many seconds (default 30). */
+  /**
+   * Refresh when the access token expires within this many seconds (default 30), but never before half its lifetime
+   * as issued has passed (a 20-s token is refreshed 10 s before it expires).
+   */
   refreshSkewSeconds?: number;
   /** Per HTTP request, in ms (default 30 000). */
   timeoutMs?: number;
