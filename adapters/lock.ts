@@ -277,7 +277,7 @@ async function defaultDir(p: Platform): Promise<string> {
   return p.join(cache, "cli-auth");
 }
 
-/** Creates the lock folder (`0700`) if missing, and checks that it is the user's own and private. */
+/** Creates the default lock folder (`0700`) if missing, and checks that it is the user's own and private. */
 async function preparePrivateDir(p: Platform, dir: string): Promise<void> {
   await p.fs.mkdir(dir, { recursive: true, mode: 0o700 });
   if (p.os === "win32" || p.uid === undefined) return;
@@ -332,8 +332,13 @@ export async function withLock<T>(name: string, fn: () => T | Promise<T>, option
   const p = await loadPlatform();
   let dir = options.dir;
   try {
-    dir ??= await defaultDir(p);
-    await preparePrivateDir(p, dir);
+    if (dir === undefined) {
+      dir = await defaultDir(p);
+      await preparePrivateDir(p, dir);
+    } else {
+      // A folder the caller chose (the credentials file's, an application's own) is used as it is.
+      await p.fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    }
   } catch (error) {
     if (error instanceof CliAuthError) throw error;
     throw fsError(error, dir === undefined ? lockFileName(name) : p.join(dir, lockFileName(name)));

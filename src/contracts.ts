@@ -149,9 +149,10 @@ export type StorageOption = "auto" | "keychain" | "file" | "memory" | Credential
  */
 export interface LockOptions {
   /**
-   * The folder of the lock file, created (`0700`) if missing and refused when another user owns it. Default (the
-   * adapters): `cli-auth` in `$XDG_RUNTIME_DIR` when set and the user's own, else in the user's cache folder
-   * (`$XDG_CACHE_HOME` or `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows).
+   * The folder of the lock file, created (`0700`) if missing. Default (the adapters): `cli-auth` in
+   * `$XDG_RUNTIME_DIR` when set and the user's own, else in the user's cache folder (`$XDG_CACHE_HOME` or
+   * `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), made private and refused when another
+   * user owns it.
    */
   dir?: string;
   /** A lock not renewed for this long is taken over, even if its owner still runs (default 60 000 ms). */
