@@ -303,7 +303,9 @@ function fsError(error: unknown, path: string): CliAuthError {
 
 /**
  * Runs `fn` while holding the lock `name`, shared by every process of this user on this machine, and releases it
- * afterwards whatever happens. Not re-entrant: a nested `withLock` on the same name waits for itself until timeout.
+ * afterwards whatever happens. While `fn` runs, the lock is renewed every `staleMs / 3`, so others wait for it however
+ * long `fn` takes (up to their `timeoutMs`). Not re-entrant: a nested `withLock` on the same name waits for itself
+ * until timeout.
  *
  * @typeParam T what `fn` returns
  * @param name names the lock (any string; it is encoded into a file name)
@@ -311,7 +313,8 @@ function fsError(error: unknown, path: string): CliAuthError {
  * @param options folder, staleness and timeout
  * @returns what `fn` returned
  * @throws {CliAuthError} `timeout` when the lock stays taken for `timeoutMs`; `storage_unavailable` when the lock
- * file cannot be created; anything `fn` throws, after releasing the lock
+ * file cannot be created, or the default folder belongs to another user; `invalid_options` for a `staleMs` or
+ * `timeoutMs` that is not a number of ms; anything `fn` throws, after releasing the lock
  *
  * @example Usage
  * ```ts
@@ -327,7 +330,9 @@ export async function withLock<T>(name: string, fn: () => T | Promise<T>, option
   const timeoutMs = options.timeoutMs ??
     (options.staleMs === undefined ? DEFAULT_LOCK_TIMEOUT_MS : Math.max(DEFAULT_LOCK_TIMEOUT_MS, staleMs + 10_000));
   if (!(Number.isFinite(staleMs) && staleMs > 0) || !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-    throw new CliAuthError("invalid_options", "The lock's `staleMs` must be a positive number of ms and `timeoutMs` a number of ms");
+    throw new CliAuthError("invalid_options", "The lock's `staleMs` and `timeoutMs` must be numbers of ms", {
+      hint: "Leave them out for the defaults (60 000 and 70 000 ms), or pass a positive `staleMs`",
+    });
   }
   const p = await loadPlatform();
   let dir = options.dir;

@@ -268,6 +268,16 @@ describe("withLock() lease: a live holder renews its lock; only a lock not renew
     }
   });
 
+  it("refuses a staleMs or timeoutMs that is not a number of ms, before touching anything", async () => {
+    let ran = false;
+    for (const options of [{ staleMs: 0 }, { staleMs: -1 }, { staleMs: Number.NaN }, { timeoutMs: Number.POSITIVE_INFINITY }]) {
+      const error = await rejection(withLock("bad", () => void (ran = true), { dir, ...options }));
+      expect(error.code).toBe("invalid_options");
+    }
+    expect(ran).toBe(false);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it("does not keep a process alive once the work is done or has thrown", async () => {
     for (const hold of ["50", "throw"]) {
       const holder = startHolder(`exit-${hold}`, 60_000, hold);
