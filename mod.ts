@@ -62,6 +62,7 @@ export type { TokenSet } from "./src/token_set.ts";
 export type {
   CredentialStore,
   EnvironmentSnapshot,
+  LockOptions,
   Logger,
   LoopbackServer,
   LoopbackServerOptions,

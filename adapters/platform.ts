@@ -37,7 +37,7 @@ export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform 
     env: readEnv,
     environment: environmentSnapshot,
     createStore: (kind, options) => createStore(kind, options),
-    withLock: async (name, fn) => (await import("./lock.ts")).withLock(name, fn),
+    withLock: async (name, fn, options) => (await import("./lock.ts")).withLock(name, fn, options),
     createTransport: (options) => {
       let transport: Promise<FetchLike> | undefined;
       const load = () => transport ??= import("./transport.ts").then((module) => module.createTransport(options));

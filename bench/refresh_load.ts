@@ -38,10 +38,11 @@ const store = fileStore({ service: SERVICE });
 const newAuth = () =>
   new CliAuth({ issuer: provider.issuer, clientId: "cli", service: SERVICE, allowInsecureRequests: true, storage: "file" });
 
-/** Makes the stored access token expire within the refresh skew; returns it. */
+/** Makes the stored access token expire within the refresh skew (an hour-long token 5 s before its end); returns it. */
 async function expire(): Promise<string> {
   const session = JSON.parse((await store.get("default"))!);
   session.tokens.expiresAt = Date.now() + 5_000;
+  session.tokens.issuedAt = session.tokens.expiresAt - 3_600_000;
   await store.set("default", JSON.stringify(session));
   return session.tokens.accessToken;
 }

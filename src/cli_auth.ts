@@ -10,7 +10,7 @@
 // `import "@x/cli-auth"` costs next to nothing and the fresh-token path loads no protocol code at all.
 import type { AuthenticatedFetchSession } from "./authenticated_fetch.ts";
 import type { GrantResult } from "./code_exchange.ts";
-import type { CredentialStore, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
+import type { CredentialStore, LockOptions, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
 import type { DeviceCodeInfo } from "./device_login.ts";
 import type { AuthorizationServer, ServerEndpoints } from "./discovery.ts";
 import type { StoredDpopKey } from "./dpop.ts";
@@ -58,7 +58,10 @@ export interface CliAuthOptions {
   tokenEnvVar?: string;
   /** Your API's identity route; `whoami()` uses it when set, else userinfo. */
   identityEndpoint?: string;
-  /** Refresh when the access token expires within this many seconds (default 30). */
+  /**
+   * Refresh when the access token expires within this many seconds (default 30), but never before half its lifetime
+   * as issued has passed (a 20-s token is refreshed 10 s before it expires).
+   */
   refreshSkewSeconds?: number;
   /** Per HTTP request, in ms (default 30 000). */
   timeoutMs?: number;
@@ -90,6 +93,13 @@ export interface CliAuthOptions {
   loginCommand?: string;
   /** The clock, epoch ms (default `Date.now`); for tests. */
   now?: () => number;
+  /**
+   * The cross-process refresh lock: its folder (default: `$XDG_RUNTIME_DIR/cli-auth` when set and the user's own,
+   * else `cli-auth` in the user's cache folder), after how long without renewal a holder counts as gone (`staleMs`,
+   * default 60 000; a live holder renews its lock every `staleMs / 3`), and how long to wait for it (`timeoutMs`,
+   * default 70 000, then `timeout`).
+   */
+  lock?: LockOptions;
 }
 
 /**
@@ -594,7 +604,7 @@ export class CliAuth {
    *
    * @param options `forceRefresh` and a signal
    * @returns the access token
-   * @throws {CliAuthError} `not_logged_in`, `session_expired` (the refresh token was refused: the profile is cleared), `network_error`, `timeout`, `server_error` (the session is kept)
+   * @throws {CliAuthError} `not_logged_in`, `session_expired` (the refresh token was refused: the profile is cleared if it still holds that token; a newer session stored meanwhile is used instead), `network_error`, `timeout`, `server_error` (the session is kept)
    *
    * @example Usage
    * ```ts
@@ -640,48 +650,61 @@ export class CliAuth {
   async #refreshLocked(seen: Session, options: GetAccessTokenOptions): Promise<Session> {
     const platform = await this.platform();
     return await platform.withLock(`${this.#options.service}.${this.#profile}.refresh`, async () => {
-      const current = await this.readSession();
-      if (!current) throw this.#notLoggedIn();
-      // Another process (or instance) refreshed while we waited for the lock: its token is as new as any we could
-      // get, so use it while it is still valid at all, rather than spend the rotated refresh token again.
-      const someoneElseRefreshed = current.tokens.accessToken !== seen.tokens.accessToken;
-      if (someoneElseRefreshed && isFresh(current.tokens, this.#now(), 0)) return current;
-      if (!options.forceRefresh && isFresh(current.tokens, this.#now(), this.#skew())) return current;
-      if (!current.tokens.refreshToken) {
-        await this.#clear();
-        throw new CliAuthError("session_expired", "The login has expired and cannot be renewed", {
-          hint: this.loginHint(),
-        });
-      }
-      const context = await this.context(options.signal, { session: current });
-      const [{ refreshTokens }, { withRetry }] = await Promise.all([import("./refresh.ts"), import("./retry.ts")]);
-      let refreshed;
-      try {
-        refreshed = await withRetry(
-          () => refreshTokens(context, current.tokens, { signal: options.signal, now: this.#now }),
-          { signal: options.signal },
-        );
-      } catch (error) {
-        const unknownClient = isCliAuthError(error, "invalid_client") && !this.#options.clientId;
-        if (unknownClient) {
-          // The server forgot the client registered on the fly: the next login registers a new one.
-          const { registeredClientKey } = await import("./client_registration.ts");
-          await (await this.store()).delete(registeredClientKey(context.as.issuer));
-        }
-        if (isCliAuthError(error, "invalid_grant") || unknownClient) {
+      let current = await this.readSession();
+      // A second round only when the refresh token was refused because a newer session had been stored meanwhile
+      // (by a process whose lock did not exclude this one): then that session is used, or refreshed in turn.
+      for (let round = 1;; round++) {
+        if (!current) throw this.#notLoggedIn();
+        // Another process (or instance) refreshed while we waited for the lock: its token is as new as any we could
+        // get, so use it while it is still valid at all, rather than spend the rotated refresh token again.
+        const someoneElseRefreshed = current.tokens.accessToken !== seen.tokens.accessToken;
+        if (someoneElseRefreshed && isFresh(current.tokens, this.#now(), 0)) return current;
+        if (!options.forceRefresh && isFresh(current.tokens, this.#now(), this.#skew())) return current;
+        if (!current.tokens.refreshToken) {
           await this.#clear();
-          throw new CliAuthError("session_expired", "The login has expired or was revoked", {
+          throw new CliAuthError("session_expired", "The login has expired and cannot be renewed", {
             hint: this.loginHint(),
-            cause: error,
           });
         }
-        // Network trouble or a server error: the session stays for the next try.
-        throw error;
+        const spending: Session = current;
+        const context = await this.context(options.signal, { session: spending });
+        const [{ refreshTokens }, { withRetry }] = await Promise.all([import("./refresh.ts"), import("./retry.ts")]);
+        let refreshed;
+        try {
+          refreshed = await withRetry(
+            () => refreshTokens(context, spending.tokens, { signal: options.signal, now: this.#now }),
+            { signal: options.signal },
+          );
+        } catch (error) {
+          const unknownClient = isCliAuthError(error, "invalid_client") && !this.#options.clientId;
+          if (unknownClient) {
+            // The server forgot the client registered on the fly: the next login registers a new one.
+            const { registeredClientKey } = await import("./client_registration.ts");
+            await (await this.store()).delete(registeredClientKey(context.as.issuer));
+          }
+          if (isCliAuthError(error, "invalid_grant") || unknownClient) {
+            // Clear only what was refused: the store is read again, and the session is removed only if it still
+            // holds the refresh token the server refused. A newer one, stored meanwhile, is used instead.
+            const stored = await this.readSession();
+            const refused = spending.tokens.refreshToken;
+            if (stored && stored.tokens.refreshToken !== refused && round === 1) {
+              current = stored;
+              continue;
+            }
+            if (stored && stored.tokens.refreshToken === refused) await this.#clear();
+            throw new CliAuthError("session_expired", "The login has expired or was revoked", {
+              hint: this.loginHint(),
+              cause: error,
+            });
+          }
+          // Network trouble or a server error: the session stays for the next try.
+          throw error;
+        }
+        const next: Session = { ...spending, tokens: refreshed.tokens, updatedAt: this.#now() };
+        await this.writeSession(next);
+        return next;
       }
-      const next: Session = { ...current, tokens: refreshed.tokens, updatedAt: this.#now() };
-      await this.writeSession(next);
-      return next;
-    });
+    }, this.#options.lock);
   }
 
   async #clear(): Promise<void> {

@@ -138,6 +138,31 @@ export interface EnvironmentSnapshot {
 export type StorageOption = "auto" | "keychain" | "file" | "memory" | CredentialStore;
 
 /**
+ * Options of a cross-process lock ({@link Platform.withLock}, and `CliAuth`'s `lock` option for its refresh lock).
+ * While its work runs, the holder renews the lock every `staleMs / 3`; only a lock not renewed for `staleMs` (its
+ * holder frozen or gone) is taken over.
+ *
+ * @example Usage
+ * ```ts
+ * import type { LockOptions } from "@x/cli-auth";
+ * const options: LockOptions = { dir: "/home/me/.cache/my-cli", staleMs: 60_000, timeoutMs: 70_000 };
+ * ```
+ */
+export interface LockOptions {
+  /**
+   * The folder of the lock file, created (`0700`) if missing. Default (the adapters): `cli-auth` in
+   * `$XDG_RUNTIME_DIR` when set and the user's own, else in the user's cache folder (`$XDG_CACHE_HOME` or
+   * `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), made private and refused when another
+   * user owns it.
+   */
+  dir?: string;
+  /** A lock not renewed for this long is taken over, even if its owner still runs (default 60 000 ms). */
+  staleMs?: number;
+  /** Give up waiting after this long with a `timeout` error (default 70 000 ms, at least `staleMs` + 10 s). */
+  timeoutMs?: number;
+}
+
+/**
  * Everything the core needs from the runtime, supplied by `adapters/`. Override it (the `platform` option) to run
  * the core somewhere else or to fake the world in tests.
  *
@@ -165,8 +190,8 @@ export interface Platform {
   environment(): Promise<EnvironmentSnapshot>;
   /** Creates the named store for `service`. */
   createStore(kind: Exclude<StorageOption, CredentialStore>, options: { service: string; logger: Logger }): CredentialStore;
-  /** Runs `fn` holding a cross-process lock named `name`. */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` holding a cross-process lock named `name`, with the lock's folder, lease and timeout in `options`. */
+  withLock<T>(name: string, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** Makes the `fetch` requests go through (proxies, extra CAs); without it, the global `fetch` is used. */
   createTransport?: CreateTransport;
 }

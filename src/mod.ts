@@ -58,6 +58,7 @@ export type { TokenSet } from "./token_set.ts";
 export type {
   CredentialStore,
   EnvironmentSnapshot,
+  LockOptions,
   Logger,
   LoopbackServer,
   LoopbackServerOptions,

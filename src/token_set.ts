@@ -26,13 +26,18 @@ export interface TokenSet {
   idToken?: string;
   /** When the access token expires, epoch milliseconds. */
   expiresAt?: number;
+  /**
+   * When the access token was received, epoch milliseconds: with `expiresAt`, its lifetime as issued, which bounds
+   * how early it is refreshed. Absent in sessions stored by versions before it was kept.
+   */
+  issuedAt?: number;
   /** The granted scopes. */
   scope?: string[];
 }
 
 /**
  * Converts a token endpoint response into a {@link TokenSet}. A refresh response that omits the refresh token keeps
- * the previous one (RFC 6749 §6: the server may keep it unchanged).
+ * the previous one (RFC 6749 §6: the server may keep it unchanged). `now` becomes the tokens' `issuedAt`.
  *
  * @param response the processed token endpoint response
  * @param now the current time, epoch ms
@@ -55,6 +60,7 @@ export function toTokenSet(response: TokenEndpointResponse, now: number, previou
   const idToken = response.id_token ?? previous?.idToken;
   if (idToken) tokens.idToken = idToken;
   if (typeof response.expires_in === "number") tokens.expiresAt = now + response.expires_in * 1000;
+  tokens.issuedAt = now;
   const scope = response.scope ?? previous?.scope?.join(" ");
   if (typeof scope === "string") tokens.scope = scope.split(" ").filter(Boolean);
   return tokens;

@@ -66,8 +66,8 @@ describe("dpop: true", () => {
     const first = new CliAuth(testOptions(provider.issuer, { storage: store, dpop: true }));
     const { tokens } = await loginWithoutBrowser(first);
     await provider.reset();
-    const later = new CliAuth(testOptions(provider.issuer, { storage: store, dpop: true, refreshSkewSeconds: 7200 }));
-    const fresh = await later.getAccessToken();
+    const later = new CliAuth(testOptions(provider.issuer, { storage: store, dpop: true }));
+    const fresh = await later.getAccessToken({ forceRefresh: true });
     expect(fresh).not.toBe(tokens.accessToken);
     expect(await provider.tokenRequests("refresh_token")).toHaveLength(1);
     expect(JSON.parse(store.values.get("default")!).tokens.tokenType).toBe("DPoP");
@@ -76,8 +76,8 @@ describe("dpop: true", () => {
     const copy = JSON.parse(store.values.get("default")!);
     delete copy.dpopKey;
     stolen.values.set("default", JSON.stringify(copy));
-    const thief = new CliAuth(testOptions(provider.issuer, { storage: stolen, refreshSkewSeconds: 7200 }));
-    const error = await thief.getAccessToken().catch((e) => e);
+    const thief = new CliAuth(testOptions(provider.issuer, { storage: stolen }));
+    const error = await thief.getAccessToken({ forceRefresh: true }).catch((e) => e);
     expect(error).toBeInstanceOf(CliAuthError);
     // The provider answers invalid_grant to a refresh without the bound key: the copy is worthless.
     expect((error as CliAuthError).code).toBe("session_expired");
@@ -90,8 +90,8 @@ describe("dpop: true", () => {
     const saved = store.values.get("default")!;
     expect(await auth.logout()).toEqual({ revoked: true, hadSession: true });
     store.values.set("default", saved);
-    const error = await new CliAuth(testOptions(provider.issuer, { storage: store, refreshSkewSeconds: 7200 }))
-      .getAccessToken().catch((e) => e);
+    const error = await new CliAuth(testOptions(provider.issuer, { storage: store }))
+      .getAccessToken({ forceRefresh: true }).catch((e) => e);
     expect((error as CliAuthError).code).toBe("session_expired");
   });
 
@@ -103,8 +103,8 @@ describe("dpop: true", () => {
     const requests = await withNonce.requests();
     const tokenCalls = requests.filter((r) => r.path === "/token");
     expect(tokenCalls.map((r) => r.error ?? "ok")).toEqual(["use_dpop_nonce", "ok"]);
-    const later = new CliAuth(testOptions(withNonce.issuer, { storage: store, dpop: true, refreshSkewSeconds: 7200 }));
-    expect(await later.getAccessToken()).not.toBe(tokens.accessToken);
+    const later = new CliAuth(testOptions(withNonce.issuer, { storage: store, dpop: true }));
+    expect(await later.getAccessToken({ forceRefresh: true })).not.toBe(tokens.accessToken);
   });
 
   it("auth.fetch sends a proof the API's verifier accepts; the token without a proof is refused", async () => {

@@ -58,13 +58,14 @@ describe("getAccessToken()", () => {
 
   it("turns invalid_grant into session_expired and clears the profile", async () => {
     const store = countingStore();
-    const auth = new CliAuth(testOptions(provider.issuer, { storage: store, refreshSkewSeconds: 7200 }));
+    const auth = new CliAuth(testOptions(provider.issuer, { storage: store }));
     const { tokens } = await loginWithoutBrowser(auth);
-    // Spend the refresh token behind the library's back (a copy of the session refreshes it): the stored one is
-    // now an already-rotated token, which the provider refuses.
+    // Due for refresh (an expired access token), and the refresh token spent behind the library's back (a copy of
+    // the session refreshes it): the stored one is now an already-rotated token, which the provider refuses.
+    await expireStoredSession(store);
     const copy = countingStore();
     copy.values.set("default", store.values.get("default")!);
-    await new CliAuth(testOptions(provider.issuer, { storage: copy, refreshSkewSeconds: 7200 })).getAccessToken();
+    await new CliAuth(testOptions(provider.issuer, { storage: copy })).getAccessToken();
     const error = await rejection(auth.getAccessToken());
     expect(error.code).toBe("session_expired");
     expect(error.hint).toMatch(/login/);
@@ -76,8 +77,9 @@ describe("getAccessToken()", () => {
   it("keeps the session when the provider is down during refresh (network_error)", async () => {
     const own = await startProvider();
     const store = countingStore();
-    const auth = new CliAuth(testOptions(own.issuer, { storage: store, refreshSkewSeconds: 7200, timeoutMs: 2_000 }));
+    const auth = new CliAuth(testOptions(own.issuer, { storage: store, timeoutMs: 2_000 }));
     await loginWithoutBrowser(auth);
+    await expireStoredSession(store);
     const stored = store.values.get("default");
     await own.close();
     const error = await rejection(auth.getAccessToken());

@@ -53,7 +53,7 @@ describe("a CLI process exits on its own right after", () => {
   it("login(), getAccessToken() with a refresh, whoami() and logout()", async () => {
     const login = await operate("login", {}, true);
     expect(login.outcome).toBe("browser");
-    const token = await operate("token", { SKEW: "7200" });
+    const token = await operate("token", { FORCE_REFRESH: "1" });
     expect(token.outcome).toBe("token");
     const whoami = await operate("whoami");
     expect(whoami.outcome).toBe("alice");

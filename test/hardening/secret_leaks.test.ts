@@ -169,7 +169,7 @@ describe("no secret in any error or log line", () => {
     }
     const seed = (await sessionStore()).values.get("default")!;
     await shownFailure("refresh: planted refresh token", () =>
-      new CliAuth(options(plantedStore(seed), { refreshSkewSeconds: 7200 })).getAccessToken());
+      new CliAuth(options(plantedStore(seed))).getAccessToken({ forceRefresh: true }));
     expectNothingShownLeaks();
   });
 

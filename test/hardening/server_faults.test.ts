@@ -253,10 +253,10 @@ describe("getAccessToken() refreshing against a misbehaving provider keeps the s
   it("discovery by a new process: a 503 page gives discovery_failed, another issuer issuer_mismatch", async () => {
     const store = seededStore();
     await inject(DISCOVERY, html(503));
-    const auth = new CliAuth(options(store, { refreshSkewSeconds: 7200 }));
-    expect((await failure(auth.getAccessToken())).error.code).toBe("discovery_failed");
+    const auth = new CliAuth(options(store));
+    expect((await failure(auth.getAccessToken({ forceRefresh: true }))).error.code).toBe("discovery_failed");
     faulty.setRules([{ path: DISCOVERY, fault: { kind: "edit-json", edit: (json) => ({ ...json, issuer: "http://evil.example" }) } }]);
-    expect((await failure(auth.getAccessToken())).error.code).toBe("issuer_mismatch");
+    expect((await failure(auth.getAccessToken({ forceRefresh: true }))).error.code).toBe("issuer_mismatch");
     expect(faulty.seen.filter((r) => r.path === TOKEN)).toEqual([]);
     expect(store.values.get("default")).toBe(seeded);
   });

@@ -231,7 +231,7 @@ describe("credentials file faults", () => {
     const [command, args] = await scriptCommand(GET_TOKEN);
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn("sh", ["-c", `trap '' XFSZ; ulimit -f 2; exec "$0" "$@"`, command, ...args], {
-        env: { ...process.env, ISSUER: provider.issuer, SERVICE: name, STORAGE: "file", SKEW: "7200", XDG_CONFIG_HOME: configHome },
+        env: { ...process.env, ISSUER: provider.issuer, SERVICE: name, STORAGE: "file", FORCE_REFRESH: "1", XDG_CONFIG_HOME: configHome },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stdout = "";
