@@ -250,8 +250,8 @@ describe("no secret in any error when the server echoes it escaped", () => {
     secrets.add("planted refresh token with / and +", SLASHED_REFRESH);
     for (const [name, escape] of escapings) {
       faulty.setRules([{ path: "/token", fault: { kind: "reflect", status: 400, error: "invalid_request", alsoIn: ["scope"], escape } }]);
-      const auth = new CliAuth(options(plantedStore(seed, SLASHED_REFRESH), { refreshSkewSeconds: 7200 }));
-      const error = await rejection(auth.getAccessToken());
+      const auth = new CliAuth(options(plantedStore(seed, SLASHED_REFRESH)));
+      const error = await rejection(auth.getAccessToken({ forceRefresh: true }));
       faulty.setRules([]);
       // The server's answer was read (its code and its text), with only the secrets taken out.
       expect(error.code, name).toBe("invalid_request");
@@ -269,7 +269,7 @@ describe("no secret in any error when the server echoes it escaped", () => {
       path: "/token",
       fault: { kind: "reflect", status: 401, error: "invalid_client", challenge: true, escapeChallenge: (q) => q.replace(/[^ ]/g, "\\$&") },
     }]);
-    const error = await rejection(new CliAuth(options(plantedStore(seed, SLASHED_REFRESH), { refreshSkewSeconds: 7200 })).getAccessToken());
+    const error = await rejection(new CliAuth(options(plantedStore(seed, SLASHED_REFRESH))).getAccessToken({ forceRefresh: true }));
     faulty.setRules([]);
     expect(error.errorDescription).toContain("[redacted]");
     for (const text of errorTexts(error)) shown.push({ where: "refresh, challenge with quoted-pairs", text });
