@@ -36,8 +36,9 @@ export type {
   Platform,
   StorageKind,
 } from "../src/contracts.ts";
-export { currentPlatform, keychainStore } from "./keychain.ts";
-export type { KeychainBackend, KeychainStore, KeychainStoreOptions } from "./keychain.ts";
+export { keychainStore } from "./keychain/mod.ts";
+export { currentPlatform } from "./os.ts";
+export type { KeychainBackend, KeychainStore, KeychainStoreOptions } from "./keychain/types.ts";
 export {
   macosKeychainStore,
   parseSecurityPassword,

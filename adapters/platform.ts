@@ -71,7 +71,7 @@ export function createStore(
     case "file":
       return lazyStore("file", async () => (await import("./storage/file.ts")).fileStore({ service, logger }));
     case "keychain":
-      return lazyStore("keychain", async () => (await import("./keychain.ts")).keychainStore({ service }));
+      return lazyStore("keychain", async () => (await import("./keychain/mod.ts")).keychainStore({ service }));
     default:
       return lazyStore(undefined, async () => (await import("./storage/auto.ts")).autoStore({ service, logger }));
   }

@@ -13,19 +13,9 @@ import { proxyForUrl } from "../src/proxy_env.ts";
 import type { CreateTransport, TransportOptions } from "../src/transport.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
 import { readEnv } from "./system.ts";
+import type { RoutedFetch } from "./runtime_pieces.ts";
 
-/**
- * A runtime's `fetch` with the route of one request decided: through `proxy`, or direct (`undefined`) even when the
- * runtime would read a proxy from the environment itself.
- *
- * @example Usage
- * ```ts
- * import type { RoutedFetch } from "@x/cli-auth/adapters";
- * declare const routed: RoutedFetch;
- * await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
- * ```
- */
-export type RoutedFetch = (input: string | URL | Request, init: RequestInit | undefined, proxy: URL | undefined) => Promise<Response>;
+export type { RoutedFetch };
 
 /** The variables Bun and Deno read proxies from by themselves (their `fetch` then proxies unless told otherwise). */
 const RUNTIME_PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];

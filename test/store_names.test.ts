@@ -10,7 +10,7 @@ import type { BunSecrets } from "../adapters/keychain/bun_secrets.ts";
 import { bunSecretsStore } from "../adapters/keychain/bun_secrets.ts";
 import { macosKeychainStore } from "../adapters/keychain/macos.ts";
 import { windowsKeychainStore } from "../adapters/keychain/windows.ts";
-import { keychainStore } from "../adapters/keychain.ts";
+import { keychainStore } from "../adapters/keychain/mod.ts";
 import { autoStore } from "../adapters/storage/auto.ts";
 import { fileStore } from "../adapters/storage/file.ts";
 import { memoryStore } from "../adapters/storage/memory.ts";

@@ -4,7 +4,7 @@
  *
  * `keychainStore()` uses it on Linux and Windows only: on macOS an item `Bun.secrets` creates trusts the running
  * binary, and a CLI rebuilt with `bun build --compile` would make macOS ask for the keychain password after every
- * upgrade (see `keychain.ts`).
+ * upgrade (see `mod.ts`).
  *
  * `Bun.secrets` is looked up when a store is made, never at import, so this module loads on Deno and Node too.
  * Entries have the same service and account (`name`) as the other keychain stores, and the same split format for
@@ -22,37 +22,16 @@
  *
  * @module
  */
-import { currentPlatform, getBunSecrets, type KeychainStore } from "../keychain.ts";
 import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
 import { checkService } from "../../src/names.ts";
 import { type StoreAction, storeError } from "../storage/_profile.ts";
 import { caseSafeName, rawNameIsDistinct } from "./_case_safe_names.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
+import { currentPlatform } from "../os.ts";
+import { type BunSecrets, getBunSecrets } from "./_bun_api.ts";
+import type { KeychainStore } from "./types.ts";
 
-/**
- * The part of `Bun.secrets` the store uses.
- *
- * @example A fake for tests
- * ```ts
- * import type { BunSecrets } from "@x/cli-auth/adapters";
- * const items = new Map<string, string>();
- * const secrets: BunSecrets = {
- *   get: async ({ service, name }) => items.get(`${service}/${name}`) ?? null,
- *   set: async ({ service, name, value }) => void items.set(`${service}/${name}`, value),
- *   delete: async ({ service, name }) => items.delete(`${service}/${name}`),
- * };
- * ```
- */
-export interface BunSecrets {
-  /** The stored value, or `null`. */
-  get(options: { service: string; name: string }): Promise<string | null>;
-  /** Stores a value (Bun deletes the entry when `value` is `""`). */
-  set(options: { service: string; name: string; value: string }): Promise<void>;
-  /** Deletes the entry; whether there was one. */
-  delete(options: { service: string; name: string }): Promise<boolean>;
-}
-
-export { getBunSecrets };
+export { type BunSecrets, getBunSecrets };
 
 /**
  * Options of {@link bunSecretsStore}.

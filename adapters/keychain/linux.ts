@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
+import type { KeychainStore } from "./types.ts";
 import { checkService } from "../../src/names.ts";
 import type { StoreAction } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";

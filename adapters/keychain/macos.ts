@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
+import type { KeychainStore } from "./types.ts";
 import { CliAuthError } from "../../src/errors.ts";
 import { checkService } from "../../src/names.ts";
 import type { StoreAction } from "../storage/_profile.ts";

@@ -57,7 +57,7 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
+import type { KeychainStore } from "./types.ts";
 import { checkService, checkStorageKey } from "../../src/names.ts";
 import { type StoreAction, storeError } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, runCommand } from "../subprocess.ts";

@@ -9,7 +9,7 @@
  */
 
 import { proxyRefusedError } from "../../src/transport_errors.ts";
-import type { RoutedFetch } from "../transport.ts";
+import type { RoutedFetch } from "../runtime_pieces.ts";
 import { DENO_REFUSED_TUNNEL, tunnelTarget } from "./_failure.ts";
 
 interface HttpClientLike {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RoutedFetch } from "../transport.ts";
+import type { RoutedFetch } from "../runtime_pieces.ts";
 import { withDefaultTrust } from "./_default_trust.ts";
 
 /**

@@ -1,8 +1,10 @@
 // keychainStore() picks its backend when called: Bun.secrets on Bun (not on macOS), else the platform's tool.
 import { describe, expect, it } from "vitest";
-import { currentPlatform, getBunSecrets, keychainStore } from "../../adapters/keychain.ts";
-import type { CommandRunner } from "../../adapters/subprocess.ts";
-import { runtimeKey } from "../support/runtime.ts";
+import { getBunSecrets } from "../../../adapters/keychain/_bun_api.ts";
+import { keychainStore } from "../../../adapters/keychain/mod.ts";
+import { currentPlatform } from "../../../adapters/os.ts";
+import type { CommandRunner } from "../../../adapters/subprocess.ts";
+import { runtimeKey } from "../../support/runtime.ts";
 
 const commands: string[] = [];
 const runner: CommandRunner = (command) => {
