@@ -16,7 +16,7 @@
  * @module
  */
 import type { LockOptions } from "../src/contracts.ts";
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 
 export type { LockOptions };
 

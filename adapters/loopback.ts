@@ -6,9 +6,9 @@
  * @module
  */
 
-import { createCallbackHandler } from "../src/callback.ts";
+import { createCallbackHandler } from "../src/login/callback.ts";
 import type { LoopbackServer, LoopbackServerOptions } from "../src/contracts.ts";
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 import { isAddressInUse, type Listen, type Listener } from "./listener.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
 

@@ -26,7 +26,7 @@ export { createPlatform, createStore, loadPlatform } from "./platform.ts";
 export { createTransport } from "./transport.ts";
 export type { RoutedFetch } from "./transport.ts";
 export type { CreateTransport, TransportOptions } from "../src/transport.ts";
-export type { ProxySetting } from "../src/proxy_env.ts";
+export type { ProxySetting } from "../src/transport/proxy_env.ts";
 export type {
   CredentialStore,
   EnvironmentSnapshot,

@@ -6,7 +6,7 @@
  */
 
 import type { CredentialStore, Logger, Platform, StorageOption } from "../src/contracts.ts";
-import type { FetchLike } from "../src/http.ts";
+import type { FetchLike } from "../src/common/http.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
 import { lazyStore } from "./storage/lazy.ts";
 import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { FetchLike } from "../src/http.ts";
-import { proxyForUrl } from "../src/proxy_env.ts";
+import type { FetchLike } from "../src/common/http.ts";
+import { proxyForUrl } from "../src/transport/proxy_env.ts";
 import type { CreateTransport, TransportOptions } from "../src/transport.ts";
 import { detectRuntime, type RuntimeKey } from "./runtime.ts";
 import { readEnv } from "./system.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isCliAuthError } from "../src/errors.ts";
+import { isCliAuthError } from "../src/common/errors.ts";
 import { type ChallengeOptions, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
 
 /** Codes that mean the issuer could not be asked right now: the client may simply retry. */

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/errors.ts";
-import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/discovery.ts";
-import type { HttpOptions } from "../src/http.ts";
+import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/common/errors.ts";
+import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/common/discovery.ts";
+import type { HttpOptions } from "../src/common/http.ts";
 import { type PresentedCredentials, readCredentials } from "./bearer.ts";
 import { insufficientScope, invalidToken, setChallengeContext } from "./challenge.ts";
 import { canShareInFlight } from "./in_flight.ts";

@@ -8,22 +8,22 @@
 // Only what handing out a stored token needs is imported here (not even oauth4webapi): discovery, login flows,
 // refresh, revocation, userinfo, auth.fetch, DPoP keys and registration are imported on first use, so that
 // `import "@x/cli-auth"` costs next to nothing and the fresh-token path loads no protocol code at all.
-import type { AuthenticatedFetchSession } from "./authenticated_fetch.ts";
-import type { GrantResult } from "./code_exchange.ts";
+import type { AuthenticatedFetchSession } from "./api/authenticated_fetch.ts";
+import type { GrantResult } from "./protocol/code_exchange.ts";
 import type { CredentialStore, LockOptions, Logger, Platform, StorageKind, StorageOption } from "./contracts.ts";
-import type { DeviceCodeInfo } from "./device_login.ts";
-import type { AuthorizationServer, ServerEndpoints } from "./discovery.ts";
-import type { StoredDpopKey } from "./dpop.ts";
-import { CliAuthError, isCliAuthError } from "./errors.ts";
-import type { FetchLike, HttpOptions } from "./http.ts";
+import type { DeviceCodeInfo } from "./login/device_login.ts";
+import type { AuthorizationServer, ServerEndpoints } from "./common/discovery.ts";
+import type { StoredDpopKey } from "./protocol/dpop.ts";
+import { CliAuthError, isCliAuthError } from "./common/errors.ts";
+import type { FetchLike, HttpOptions } from "./common/http.ts";
 import { checkProfile, checkService } from "./names.ts";
-import type { DPoPHandle } from "./oauth_types.ts";
-import type { CallbackPageRenderer } from "./pages.ts";
-import type { ProtocolContext } from "./protocol_context.ts";
-import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session.ts";
-import type { TokenSet } from "./token_set.ts";
-import { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./token_freshness.ts";
-import type { UserInfo } from "./userinfo.ts";
+import type { DPoPHandle } from "./protocol/oauth_types.ts";
+import type { CallbackPageRenderer } from "./login/pages.ts";
+import type { ProtocolContext } from "./protocol/protocol_context.ts";
+import { parseSession, serializeSession, type Session, type User, userFromClaims } from "./session/session.ts";
+import type { TokenSet } from "./protocol/token_set.ts";
+import { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./session/token_freshness.ts";
+import type { UserInfo } from "./protocol/userinfo.ts";
 
 /** The scopes asked for when `scopes` is not given. */
 export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email", "offline_access"];
@@ -369,11 +369,11 @@ export class CliAuth {
         let issuer = this.#options.issuer;
         if (!issuer && !this.#options.endpoints?.token) {
           // Sign-in from a resource URL alone: the resource names its authorization server (RFC 9728).
-          const { authorizationServerOf, discoverProtectedResource } = await import("./resource_discovery.ts");
+          const { authorizationServerOf, discoverProtectedResource } = await import("./protocol/resource_discovery.ts");
           const metadata = await discoverProtectedResource(this.#resources()[0]!, { http: this.http(), signal });
           issuer = authorizationServerOf(metadata);
         }
-        const { resolveAuthorizationServer } = await import("./discovery.ts");
+        const { resolveAuthorizationServer } = await import("./common/discovery.ts");
         return await resolveAuthorizationServer({ issuer, endpoints: this.#options.endpoints, http: this.http(), signal });
       })();
       this.#server = pending;
@@ -401,7 +401,7 @@ export class CliAuth {
     const clientId = using.session?.clientId ?? using.clientId ?? this.#options.clientId;
     if (!clientId) throw new CliAuthError("invalid_options", "No client ID is known for this login");
     const dpop = using.dpop ?? (using.session?.dpopKey ? await this.#dpopHandle(clientId, using.session.dpopKey) : undefined);
-    const { createProtocolContext } = await import("./protocol_context.ts");
+    const { createProtocolContext } = await import("./protocol/protocol_context.ts");
     return createProtocolContext(as, {
       clientId,
       clientSecret: this.#options.clientSecret,
@@ -416,7 +416,7 @@ export class CliAuth {
     const id = `${clientId} ${key.publicJwk.x} ${key.publicJwk.y}`;
     let handle = this.#dpopHandles.get(id);
     if (!handle) {
-      handle = import("./dpop.ts").then(({ dpopHandle, importDpopKey }) => importDpopKey(key).then(dpopHandle));
+      handle = import("./protocol/dpop.ts").then(({ dpopHandle, importDpopKey }) => importDpopKey(key).then(dpopHandle));
       this.#dpopHandles.set(id, handle);
     }
     return handle;
@@ -429,7 +429,7 @@ export class CliAuth {
   async #loginClientId(as: AuthorizationServer, signal: AbortSignal, fresh = false): Promise<{ clientId: string; registered: boolean }> {
     if (this.#options.clientId) return { clientId: this.#options.clientId, registered: false };
     const store = await this.store();
-    const { registerPublicClient, storedClient } = await import("./client_registration.ts");
+    const { registerPublicClient, storedClient } = await import("./protocol/client_registration.ts");
     if (!fresh) {
       const known = await storedClient(store, as);
       if (known) return { clientId: known.clientId, registered: true };
@@ -504,7 +504,7 @@ export class CliAuth {
    * ```
    */
   async login(options: LoginOptions = {}): Promise<LoginResult> {
-    const { createLoginSignal } = await import("./login_signal.ts");
+    const { createLoginSignal } = await import("./login/login_signal.ts");
     const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
     try {
       const as = await this.authorizationServer(login.signal);
@@ -524,9 +524,9 @@ export class CliAuth {
 
   async #login(options: LoginOptions, signal: AbortSignal, clientId: string): Promise<LoginResult> {
     const platform = await this.platform();
-    const dpopModule = this.#options.dpop ? await import("./dpop.ts") : undefined;
+    const dpopModule = this.#options.dpop ? await import("./protocol/dpop.ts") : undefined;
     const key = dpopModule ? await dpopModule.generateDpopKey() : undefined;
-    const { chooseFlow, headlessReason } = await import("./flow_choice.ts");
+    const { chooseFlow, headlessReason } = await import("./login/flow_choice.ts");
     const context = await this.context(signal, {
       clientId,
       dpop: key ? dpopModule!.dpopHandle(key.keyPair) : undefined,
@@ -554,7 +554,7 @@ export class CliAuth {
     let grant: GrantResult | undefined;
     if (flow === "browser") {
       try {
-        const { browserLogin } = await import("./browser_login.ts");
+        const { browserLogin } = await import("./login/browser_login.ts");
         grant = await browserLogin(context, platform, common);
       } catch (error) {
         // auto: a listener that cannot bind (sandbox, firewall, every port taken) falls back to device, then manual.
@@ -565,8 +565,8 @@ export class CliAuth {
     }
     const open = options.openBrowser ?? true;
     const openBrowser = typeof open === "function" ? open : open && browserAtHand;
-    if (flow === "device") grant = await (await import("./device_login.ts")).deviceLogin(context, platform, { ...common, openBrowser });
-    else if (flow === "manual") grant = await (await import("./manual_login.ts")).manualLogin(context, platform, { ...common, openBrowser });
+    if (flow === "device") grant = await (await import("./login/device_login.ts")).deviceLogin(context, platform, { ...common, openBrowser });
+    else if (flow === "manual") grant = await (await import("./login/manual_login.ts")).manualLogin(context, platform, { ...common, openBrowser });
     return await this.completeLogin(context, grant!, flow, signal, key?.stored);
   }
 
@@ -668,7 +668,7 @@ export class CliAuth {
         }
         const spending: Session = current;
         const context = await this.context(options.signal, { session: spending });
-        const [{ refreshTokens }, { withRetry }] = await Promise.all([import("./refresh.ts"), import("./retry.ts")]);
+        const [{ refreshTokens }, { withRetry }] = await Promise.all([import("./protocol/refresh.ts"), import("./protocol/retry.ts")]);
         let refreshed;
         try {
           refreshed = await withRetry(
@@ -679,7 +679,7 @@ export class CliAuth {
           const unknownClient = isCliAuthError(error, "invalid_client") && !this.#options.clientId;
           if (unknownClient) {
             // The server forgot the client registered on the fly: the next login registers a new one.
-            const { registeredClientKey } = await import("./client_registration.ts");
+            const { registeredClientKey } = await import("./protocol/client_registration.ts");
             await (await this.store()).delete(registeredClientKey(context.as.issuer));
           }
           if (isCliAuthError(error, "invalid_grant") || unknownClient) {
@@ -741,7 +741,7 @@ export class CliAuth {
       try {
         const context = await this.context(options.signal, { session });
         if (context.as.revocation_endpoint) {
-          const { revokeToken } = await import("./revoke.ts");
+          const { revokeToken } = await import("./protocol/revoke.ts");
           const { refreshToken, accessToken } = session.tokens;
           if (refreshToken) {
             await revokeToken(context, refreshToken, { tokenTypeHint: "refresh_token", signal: options.signal });
@@ -784,7 +784,7 @@ export class CliAuth {
         return await this.#identityFrom(await this.#getIdentity(identityEndpoint, resolved.token, options.signal));
       }
       // The stored login: Bearer or DPoP, one refresh and retry on 401, as auth.fetch does.
-      const { authenticatedFetch } = await import("./authenticated_fetch.ts");
+      const { authenticatedFetch } = await import("./api/authenticated_fetch.ts");
       const response = await authenticatedFetch(
         this.#fetchSession(),
         { apiOrigins: [new URL(identityEndpoint).origin], http: this.http(), loginHint: this.loginHint() },
@@ -793,7 +793,7 @@ export class CliAuth {
       );
       return await this.#identityFrom(response);
     }
-    const { fetchUserInfo } = await import("./userinfo.ts");
+    const { fetchUserInfo } = await import("./protocol/userinfo.ts");
     const fromArg = options.tokenFromArg?.trim();
     if (fromArg) return userFromClaims(await fetchUserInfo(await this.context(options.signal), fromArg, { signal: options.signal }));
     const session = await this.#validSession({ signal: options.signal });
@@ -812,7 +812,7 @@ export class CliAuth {
 
   async #getIdentity(endpoint: string, token: string, signal?: AbortSignal): Promise<Response> {
     const http = this.http();
-    const { DEFAULT_TIMEOUT_MS, guardedFetch, timeoutSignal } = await import("./http.ts");
+    const { DEFAULT_TIMEOUT_MS, guardedFetch, timeoutSignal } = await import("./common/http.ts");
     return await guardedFetch(http, "resource")(endpoint, {
       headers: { authorization: `Bearer ${token}`, accept: "application/json" },
       signal: timeoutSignal(http.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal),
@@ -862,7 +862,7 @@ export class CliAuth {
    * ```
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const { authenticatedFetch } = await import("./authenticated_fetch.ts");
+    const { authenticatedFetch } = await import("./api/authenticated_fetch.ts");
     return await authenticatedFetch(
       this.#fetchSession(),
       { apiOrigins: this.#apiOrigins(), http: this.http(), loginHint: this.loginHint() },
@@ -893,7 +893,7 @@ export class CliAuth {
     try {
       body = await response.json();
     } catch (error) {
-      throw (await import("./error_mapping.ts")).toCliAuthError(error, "resource");
+      throw (await import("./common/error_mapping.ts")).toCliAuthError(error, "resource");
     }
     const record = body as Record<string, unknown> | null;
     // `sub` (OpenID Connect), `subject` (this library's identityHandler), or `id` (GitHub's /user and many APIs).
@@ -952,7 +952,7 @@ export class CliAuth {
     let user = claims ? userFromClaims(claims) : undefined;
     if (context.as.userinfo_endpoint && context.resource.length === 0) {
       try {
-        const { fetchUserInfo } = await import("./userinfo.ts");
+        const { fetchUserInfo } = await import("./protocol/userinfo.ts");
         const info = await fetchUserInfo(context, grant.tokens.accessToken, { signal, expectedSubject: claims?.sub });
         user = { ...user, ...userFromClaims(info) };
       } catch {

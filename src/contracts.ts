@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CallbackPageRenderer } from "./pages.ts";
+import type { CallbackPageRenderer } from "./login/pages.ts";
 import type { CreateTransport } from "./transport.ts";
 
 /**

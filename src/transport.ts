@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { FetchLike } from "./http.ts";
-import type { ProxySetting } from "./proxy_env.ts";
+import type { FetchLike } from "./common/http.ts";
+import type { ProxySetting } from "./transport/proxy_env.ts";
 
 /**
  * How requests reach the network.

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth } from "../mod.ts";
 import { fileStore } from "../adapters/mod.ts";
-import { isFresh } from "../src/token_freshness.ts";
+import { isFresh } from "../src/session/token_freshness.ts";
 import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
 import { startProvider, type TestProvider } from "./support/provider.ts";
 import { runScript } from "./support/run_script.ts";

@@ -20,7 +20,7 @@
  * @module
  */
 import type { CredentialStore } from "../../src/contracts.ts";
-import { isCliAuthError } from "../../src/errors.ts";
+import { isCliAuthError } from "../../src/common/errors.ts";
 import { checkStorageKey } from "../../src/names.ts";
 import { type StoreAction, storeError } from "../storage/_profile.ts";
 

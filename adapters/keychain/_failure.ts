@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CliAuthError } from "../../src/errors.ts";
+import type { CliAuthError } from "../../src/common/errors.ts";
 import { type StoreAction, storeError } from "../storage/_profile.ts";
 import type { CommandResult } from "../subprocess.ts";
 

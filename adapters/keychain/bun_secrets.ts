@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
+import { isCliAuthError, sanitizedCause } from "../../src/common/errors.ts";
 import { checkService } from "../../src/names.ts";
 import { type StoreAction, storeError } from "../storage/_profile.ts";
 import { caseSafeName, rawNameIsDistinct } from "./_case_safe_names.ts";

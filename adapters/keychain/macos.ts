@@ -15,7 +15,7 @@
  * @module
  */
 import type { KeychainStore } from "./types.ts";
-import { CliAuthError } from "../../src/errors.ts";
+import { CliAuthError } from "../../src/common/errors.ts";
 import { checkService } from "../../src/names.ts";
 import type { StoreAction } from "../storage/_profile.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";

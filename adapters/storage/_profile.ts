@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CliAuthError, type CliAuthErrorCode, type CliAuthErrorOptions } from "../../src/errors.ts";
+import { CliAuthError, type CliAuthErrorCode, type CliAuthErrorOptions } from "../../src/common/errors.ts";
 import { quoteName } from "../../src/names.ts";
 
 /**

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
-import { proxyRefusedError, untrustedCertificateError } from "../../src/transport_errors.ts";
+import { isCliAuthError, sanitizedCause } from "../../src/common/errors.ts";
+import { proxyRefusedError, untrustedCertificateError } from "../../src/transport/transport_errors.ts";
 import type { RuntimeKey } from "../runtime.ts";
 
 /** What the transport knew about the request that failed. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { proxyRefusedError } from "../../src/transport_errors.ts";
+import { proxyRefusedError } from "../../src/transport/transport_errors.ts";
 import type { RoutedFetch } from "../runtime_pieces.ts";
 import { DENO_REFUSED_TUNNEL, tunnelTarget } from "./_failure.ts";
 

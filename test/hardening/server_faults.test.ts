@@ -12,7 +12,7 @@ import { type Fault, type FaultyProvider, type Rule, startFaultyProvider } from 
 const TIMEOUT_MS = 600;
 /** How late after `TIMEOUT_MS` a timed-out request may end (scheduling, a loaded CI machine). */
 const MARGIN_MS = 600;
-/** The refresh's own retries (src/retry.ts): two more attempts, 200 ms and 800 ms apart. */
+/** The refresh's own retries (src/protocol/retry.ts): two more attempts, 200 ms and 800 ms apart. */
 const REFRESH_ATTEMPTS = 3;
 const REFRESH_DELAYS_MS = 1_000;
 

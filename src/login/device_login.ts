@@ -5,13 +5,13 @@
  * @module
  */
 
-import type { GrantResult } from "./code_exchange.ts";
-import type { Platform } from "./contracts.ts";
-import { type DeviceAuthorization, pollDeviceToken, requestDeviceAuthorization } from "./device_flow.ts";
-import { CliAuthError, isCliAuthError } from "./errors.ts";
+import type { GrantResult } from "../protocol/code_exchange.ts";
+import type { Platform } from "../contracts.ts";
+import { type DeviceAuthorization, pollDeviceToken, requestDeviceAuthorization } from "../protocol/device_flow.ts";
+import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import { abortReason, sleep } from "./login_signal.ts";
-import { printable } from "./printable.ts";
-import type { ProtocolContext } from "./protocol_context.ts";
+import { printable } from "../common/printable.ts";
+import type { ProtocolContext } from "../protocol/protocol_context.ts";
 
 /**
  * What the user needs to approve the device, as handed to `onDeviceCode`.

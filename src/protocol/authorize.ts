@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CliAuthError } from "./errors.ts";
+import { CliAuthError } from "../common/errors.ts";
 import type { Pkce } from "./pkce.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 

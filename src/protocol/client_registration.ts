@@ -6,12 +6,12 @@
  */
 
 import * as oauth from "oauth4webapi";
-import type { CredentialStore } from "./contracts.ts";
-import type { AuthorizationServer } from "./discovery.ts";
-import { CliAuthError } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
-import { type HttpOptions, requestOptions } from "./http.ts";
-import { registeredClientKey } from "./names.ts";
+import type { CredentialStore } from "../contracts.ts";
+import type { AuthorizationServer } from "../common/discovery.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { toCliAuthError } from "../common/error_mapping.ts";
+import { type HttpOptions, requestOptions } from "../common/http.ts";
+import { registeredClientKey } from "../names.ts";
 
 /** The device grant's type. */
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { buildAuthorizationUrl } from "./authorize.ts";
+import { buildAuthorizationUrl } from "../protocol/authorize.ts";
 import { announceAuthorizationUrl, type AuthorizationRequestOptions } from "./browser_login.ts";
-import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "./code_exchange.ts";
-import type { Platform } from "./contracts.ts";
-import { CliAuthError } from "./errors.ts";
+import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "../protocol/code_exchange.ts";
+import type { Platform } from "../contracts.ts";
+import { CliAuthError } from "../common/errors.ts";
 import { abortReason } from "./login_signal.ts";
-import { createPkce } from "./pkce.ts";
-import type { ProtocolContext } from "./protocol_context.ts";
+import { createPkce } from "../protocol/pkce.ts";
+import type { ProtocolContext } from "../protocol/protocol_context.ts";
 
 /**
  * Options of {@link manualLogin}.

@@ -6,8 +6,8 @@
  */
 
 import * as oauth from "oauth4webapi";
-import type { AuthorizationServer } from "./discovery.ts";
-import type { HttpOptions } from "./http.ts";
+import type { AuthorizationServer } from "../common/discovery.ts";
+import type { HttpOptions } from "../common/http.ts";
 import type { Client, ClientAuth, DPoPHandle } from "./oauth_types.ts";
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError } from "./errors.ts";
+import { CliAuthError } from "../common/errors.ts";
 
 /**
  * A proxy as it may be shown: scheme, host and port, never its credentials.

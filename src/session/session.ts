@@ -4,8 +4,8 @@
  * @module
  */
 
-import { CliAuthError } from "./errors.ts";
-import type { TokenSet } from "./token_set.ts";
+import { CliAuthError } from "../common/errors.ts";
+import type { TokenSet } from "../protocol/token_set.ts";
 
 /**
  * Who signed in: the `sub` plus the profile claims the server shared (email, name, …).

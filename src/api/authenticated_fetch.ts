@@ -7,12 +7,12 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { retryOnDpopNonce } from "./dpop.ts";
-import { CliAuthError } from "./errors.ts";
-import { secretsSentFor } from "./echoed_secrets.ts";
-import { serverText, toCliAuthError } from "./error_mapping.ts";
-import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions } from "./http.ts";
-import type { DPoPHandle } from "./oauth_types.ts";
+import { retryOnDpopNonce } from "../protocol/dpop.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { secretsSentFor } from "../common/echoed_secrets.ts";
+import { serverText, toCliAuthError } from "../common/error_mapping.ts";
+import { DEFAULT_TIMEOUT_MS, type FetchLike, guardedFetch, type HttpOptions } from "../common/http.ts";
+import type { DPoPHandle } from "../protocol/oauth_types.ts";
 
 /** A request made replayable: method, URL, headers and a body that can be sent twice (or `null`). */
 interface PreparedRequest {

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { buildAuthorizationUrl } from "./authorize.ts";
-import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "./code_exchange.ts";
-import type { Platform } from "./contracts.ts";
+import { buildAuthorizationUrl } from "../protocol/authorize.ts";
+import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "../protocol/code_exchange.ts";
+import type { Platform } from "../contracts.ts";
 import { abortReason } from "./login_signal.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
-import { createPkce } from "./pkce.ts";
-import { printable } from "./printable.ts";
-import type { ProtocolContext } from "./protocol_context.ts";
+import { createPkce } from "../protocol/pkce.ts";
+import { printable } from "../common/printable.ts";
+import type { ProtocolContext } from "../protocol/protocol_context.ts";
 
 /**
  * What a browser-based login may be told (shared by the browser and manual flows).

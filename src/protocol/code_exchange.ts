@@ -6,10 +6,10 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError, sanitizedCause } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
+import { CliAuthError, sanitizedCause } from "../common/errors.ts";
+import { toCliAuthError } from "../common/error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
-import { requestOptions } from "./http.ts";
+import { requestOptions } from "../common/http.ts";
 import type { IDToken } from "./oauth_types.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 import { type TokenSet, toTokenSet } from "./token_set.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError, isCliAuthError } from "./errors.ts";
+import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 
 /** Default time a whole login may take. */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 300_000;

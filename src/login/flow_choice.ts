@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EnvironmentSnapshot } from "./contracts.ts";
+import type { EnvironmentSnapshot } from "../contracts.ts";
 
 /**
  * Why a session counts as headless (a browser on this machine could not reach, or does not exist).

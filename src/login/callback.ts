@@ -12,9 +12,9 @@
  * @module
  */
 
-import { CliAuthError, isCliAuthError } from "./errors.ts";
+import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import { type CallbackPageInfo, type CallbackPageRenderer, renderCallbackPage } from "./pages.ts";
-import { printable } from "./printable.ts";
+import { printable } from "../common/printable.ts";
 
 /**
  * Options of {@link createCallbackHandler}.

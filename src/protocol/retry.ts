@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isCliAuthError } from "./errors.ts";
+import { isCliAuthError } from "../common/errors.ts";
 
 /**
  * Options of {@link withRetry}.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TokenSet } from "./token_set.ts";
+import type { TokenSet } from "../protocol/token_set.ts";
 
 /** Refresh when the access token expires within this many seconds, unless told otherwise. */
 export const DEFAULT_REFRESH_SKEW_SECONDS = 30;

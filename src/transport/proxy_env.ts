@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError } from "./errors.ts";
+import { CliAuthError } from "../common/errors.ts";
 
 /** Reads one environment variable (`undefined` when unset). */
 export type ReadEnv = (name: string) => string | undefined;

@@ -5,9 +5,9 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
-import { requestOptions } from "./http.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { toCliAuthError } from "../common/error_mapping.ts";
+import { requestOptions } from "../common/http.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
 
 /**

@@ -6,11 +6,11 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { toCliAuthError } from "../common/error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
-import { requestOptions } from "./http.ts";
-import { printable } from "./printable.ts";
+import { requestOptions } from "../common/http.ts";
+import { printable } from "../common/printable.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 

@@ -7,9 +7,9 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
-import { DEFAULT_TIMEOUT_MS, guardedFetch, type HttpOptions, requestOptions, timeoutSignal } from "./http.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { toCliAuthError } from "../common/error_mapping.ts";
+import { DEFAULT_TIMEOUT_MS, guardedFetch, type HttpOptions, requestOptions, timeoutSignal } from "../common/http.ts";
 
 /**
  * The resource's metadata, as oauth4webapi validated it.

@@ -5,10 +5,10 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { CliAuthError } from "./errors.ts";
-import { toCliAuthError } from "./error_mapping.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { toCliAuthError } from "../common/error_mapping.ts";
 import { retryOnDpopNonce } from "./dpop.ts";
-import { requestOptions } from "./http.ts";
+import { requestOptions } from "../common/http.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 import type { TokenSet } from "./token_set.ts";
