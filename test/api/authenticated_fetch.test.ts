@@ -2,10 +2,10 @@
 // real provider issued for that resource.
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth, CliAuthError } from "../mod.ts";
-import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { type ResourceServer, startResourceServer } from "./support/resource_server.ts";
+import { CliAuth, CliAuthError } from "../../mod.ts";
+import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { type ResourceServer, startResourceServer } from "../support/resource_server.ts";
 
 const REFRESH = "refresh_token";
 let provider: TestProvider;

@@ -1,6 +1,6 @@
 // The decision of login({ flow: "auto" }) over environment snapshots.
 import { describe, expect, it } from "vitest";
-import { chooseFlow, type EnvironmentSnapshot, type FlowChoice } from "../src/mod.ts";
+import { chooseFlow, type EnvironmentSnapshot, type FlowChoice } from "../../src/mod.ts";
 
 const tty = { stdinIsTTY: true, stderrIsTTY: true };
 const cases: [string, EnvironmentSnapshot, boolean, FlowChoice][] = [

@@ -6,16 +6,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth } from "../mod.ts";
-import { fileStore } from "../adapters/mod.ts";
-import { isFresh } from "../src/session/token_freshness.ts";
-import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { runScript } from "./support/run_script.ts";
+import { CliAuth } from "../../mod.ts";
+import { fileStore } from "../../adapters/mod.ts";
+import { isFresh } from "../../src/session/token_freshness.ts";
+import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { runScript } from "../support/run_script.ts";
 
 const REFRESH = "refresh_token";
 const TTL_SECONDS = 20;
-const FIXTURE = fileURLToPath(new URL("./fixtures/get_token.ts", import.meta.url));
+const FIXTURE = fileURLToPath(new URL("../fixtures/get_token.ts", import.meta.url));
 let provider: TestProvider;
 let temp: string;
 

@@ -1,7 +1,7 @@
 // Redacting what a server quotes back from a request: the rule for long and short secrets, the forms a secret is
 // quoted in, and the text withheld when a secret is still there under an escape.
 import { describe, expect, it } from "vitest";
-import { redactSecrets, requestSecrets, WITHHELD } from "../src/common/echoed_secrets.ts";
+import { redactSecrets, requestSecrets, WITHHELD } from "../../src/common/echoed_secrets.ts";
 
 const LONG = "rt/LEAK+planted-0123456789";
 const SHORT = "k9Q-x2";

@@ -2,10 +2,10 @@
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAuthorizationUrl, createPkce, createProtocolContext, exchangeAuthorizationCode, fetchUserInfo, pollDeviceToken, type ProtocolContext, refreshTokens, requestDeviceAuthorization, resolveAuthorizationServer, revokeToken, validateCallback } from "../src/mod.ts";
-import { approveDevice, authorizeWithoutBrowser } from "./support/interact.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { rejection, throws } from "./support/reject.ts";
+import { buildAuthorizationUrl, createPkce, createProtocolContext, exchangeAuthorizationCode, fetchUserInfo, pollDeviceToken, type ProtocolContext, refreshTokens, requestDeviceAuthorization, resolveAuthorizationServer, revokeToken, validateCallback } from "../../src/mod.ts";
+import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { rejection, throws } from "../support/reject.ts";
 
 const http = { allowInsecureRequests: true, timeoutMs: 10_000 };
 const REDIRECT = "http://127.0.0.1:41111/callback";

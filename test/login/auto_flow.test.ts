@@ -2,10 +2,10 @@
 // chooses (everything else — listener, stores — is the real adapters of this runtime).
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPlatform } from "../adapters/mod.ts";
-import { CliAuth, type EnvironmentSnapshot, type Platform } from "../mod.ts";
-import { approveDevice, authorizeWithoutBrowser } from "./support/interact.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
+import { createPlatform } from "../../adapters/mod.ts";
+import { CliAuth, type EnvironmentSnapshot, type Platform } from "../../mod.ts";
+import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
 
 let provider: TestProvider;
 let noDevice: TestProvider;

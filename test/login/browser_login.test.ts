@@ -2,10 +2,10 @@
 // and consent pages, on the runtime running this test.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth, CliAuthError } from "../mod.ts";
-import { launchChromium, signInOnProviderPages, type TestBrowser } from "./support/browser.ts";
-import { isListening } from "./support/raw_http.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
+import { CliAuth, CliAuthError } from "../../mod.ts";
+import { launchChromium, signInOnProviderPages, type TestBrowser } from "../support/browser.ts";
+import { isListening } from "../support/raw_http.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
 
 let provider: TestProvider;
 let chromium: TestBrowser;

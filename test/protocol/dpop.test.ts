@@ -1,10 +1,10 @@
 // DPoP-bound sessions (RFC 9449) against the real provider with features.dPoP on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth, CliAuthError } from "../mod.ts";
-import { createProtocolContext, fetchUserInfo, resolveAuthorizationServer } from "../src/mod.ts";
-import { countingStore, loginWithoutBrowser, testOptions } from "./support/login.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { type ResourceServer, startResourceServer } from "./support/resource_server.ts";
+import { CliAuth, CliAuthError } from "../../mod.ts";
+import { createProtocolContext, fetchUserInfo, resolveAuthorizationServer } from "../../src/mod.ts";
+import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { type ResourceServer, startResourceServer } from "../support/resource_server.ts";
 
 let provider: TestProvider;
 let withNonce: TestProvider;

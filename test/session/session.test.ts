@@ -1,10 +1,10 @@
 // The session lifecycle against the real provider: getAccessToken (fresh path, single-flight refresh, failures),
 // logout with revocation, whoami freshness, resolveToken precedence, profiles.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth } from "../mod.ts";
-import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { rejection } from "./support/reject.ts";
+import { CliAuth } from "../../mod.ts";
+import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { rejection } from "../support/reject.ts";
 
 const REFRESH = "refresh_token";
 let provider: TestProvider;

@@ -1,9 +1,9 @@
 // login({ flow: "device" }) against the real provider, approved by a second client (HTTP or headless Chromium).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth, CliAuthError, type DeviceCodeInfo, type LoginOptions } from "../mod.ts";
-import { launchChromium, signInOnProviderPages } from "./support/browser.ts";
-import { approveDevice } from "./support/interact.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
+import { CliAuth, CliAuthError, type DeviceCodeInfo, type LoginOptions } from "../../mod.ts";
+import { launchChromium, signInOnProviderPages } from "../support/browser.ts";
+import { approveDevice } from "../support/interact.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 

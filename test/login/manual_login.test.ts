@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorizeWithoutBrowser } from "./support/interact.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { runScript } from "./support/run_script.ts";
+import { authorizeWithoutBrowser } from "../support/interact.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { runScript } from "../support/run_script.ts";
 
-const CLI = fileURLToPath(new URL("../examples/my_cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../../examples/my_cli.ts", import.meta.url));
 let provider: TestProvider;
 let configHome: string;
 

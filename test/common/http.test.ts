@@ -1,6 +1,6 @@
 // Transport rules every request follows, with fetch replaced by a function (unit tests: no server involved).
 import { describe, expect, it } from "vitest";
-import { type CliAuthError, createProtocolContext, pollDeviceToken, refreshTokens, resolveAuthorizationServer } from "../src/mod.ts";
+import { type CliAuthError, createProtocolContext, pollDeviceToken, refreshTokens, resolveAuthorizationServer } from "../../src/mod.ts";
 
 const as = { issuer: "https://auth.example.com", token_endpoint: "https://auth.example.com/token" };
 

@@ -1,8 +1,8 @@
 // Which proxy a request goes through: the `proxy` option, HTTPS_PROXY / HTTP_PROXY, NO_PROXY by curl's rules (and
 // the common extensions: host:port, `*.` prefixes, CIDR), and loopback never proxied. Pure: the environment is a map.
 import { describe, expect, it } from "vitest";
-import { isCliAuthError } from "../src/common/errors.ts";
-import { isLoopbackHost, matchesNoProxy, proxyForUrl } from "../src/transport/proxy_env.ts";
+import { isCliAuthError } from "../../src/common/errors.ts";
+import { isLoopbackHost, matchesNoProxy, proxyForUrl } from "../../src/transport/proxy_env.ts";
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 const proxyOf = (url: string, vars: Record<string, string>, proxy?: string | false) =>

@@ -6,12 +6,12 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CliAuth, type FetchLike, type Platform } from "../mod.ts";
-import { createPlatform, fileStore, lockFileName } from "../adapters/mod.ts";
-import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "./support/login.ts";
-import { startProvider, type TestProvider } from "./support/provider.ts";
-import { rejection } from "./support/reject.ts";
-import { runScript } from "./support/run_script.ts";
+import { CliAuth, type FetchLike, type Platform } from "../../mod.ts";
+import { createPlatform, fileStore, lockFileName } from "../../adapters/mod.ts";
+import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { startProvider, type TestProvider } from "../support/provider.ts";
+import { rejection } from "../support/reject.ts";
+import { runScript } from "../support/run_script.ts";
 
 const REFRESH = "refresh_token";
 const SERVICE = "cli-auth-test";
@@ -122,7 +122,7 @@ describe("the refresh lock's default folder, without $XDG_RUNTIME_DIR", () => {
     await mkdir(squatted, { recursive: true, mode: 0o777 });
     await chown(squatted, 65534, 65534);
     await provider.reset();
-    const result = await runScript(fileURLToPath(new URL("./fixtures/get_token.ts", import.meta.url)), {
+    const result = await runScript(fileURLToPath(new URL("../fixtures/get_token.ts", import.meta.url)), {
       timeoutMs: 30_000,
       env: {
         ISSUER: provider.issuer,
