@@ -49,7 +49,6 @@ export type { LoginSignal } from "./src/login/login_signal.ts";
 export { CliAuthError, isCliAuthError } from "./src/common/errors.ts";
 export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./src/common/errors.ts";
 export type { FetchLike, HttpOptions } from "./src/common/http.ts";
-export type { CreateTransport, TransportOptions } from "./src/transport.ts";
 export type { ProxySetting } from "./src/transport/proxy_env.ts";
 export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./src/common/discovery.ts";
 export type { ClientOptions, ProtocolContext } from "./src/protocol/protocol_context.ts";
@@ -59,16 +58,24 @@ export type { GrantResult } from "./src/protocol/code_exchange.ts";
 export type { UserInfo } from "./src/protocol/userinfo.ts";
 export type { DeviceAuthorization, DevicePollResult } from "./src/protocol/device_flow.ts";
 export type { TokenSet } from "./src/protocol/token_set.ts";
+export type { LoopbackServer, LoopbackServerOptions } from "./src/login/loopback_server.ts";
 export type {
+  CreateStore,
+  CreateTransport,
   CredentialStore,
   EnvironmentSnapshot,
+  Listen,
+  Listener,
+  ListenOptions,
   LockOptions,
   Logger,
-  LoopbackServer,
-  LoopbackServerOptions,
+  OpenBrowser,
   Platform,
   StorageKind,
   StorageOption,
+  Terminal,
+  TransportOptions,
+  WithLock,
 } from "./src/contracts.ts";
 export type { FlowChoice, HeadlessReason } from "./src/login/flow_choice.ts";
 export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/login/device_login.ts";

@@ -6,23 +6,27 @@
  */
 
 import { CliAuthError } from "../src/common/errors.ts";
-import { writeStderr } from "./system.ts";
 
 /**
  * Prints `prompt` on stderr and reads one line from stdin (without its line ending).
  *
  * @param prompt the question
  * @param signal cancels the wait; the promise then rejects with the signal's reason
+ * @param writeStderr where the prompt goes
  * @returns the line
  * @throws {CliAuthError} `login_cancelled` when stdin ends before a line came
  *
  * @example Usage
  * ```ts
- * import { readLine } from "@x/cli-auth/adapters";
- * const pasted = await readLine("Paste the URL your browser was sent to: ");
+ * import { readLine } from "./stdin.ts";
+ * const pasted = await readLine("Paste the URL your browser was sent to: ", undefined, (text) => console.error(text));
  * ```
  */
-export async function readLine(prompt: string, signal?: AbortSignal): Promise<string> {
+export async function readLine(
+  prompt: string,
+  signal: AbortSignal | undefined,
+  writeStderr: (text: string) => void,
+): Promise<string> {
   if (signal?.aborted) throw signal.reason;
   const { createInterface } = await import("node:readline");
   const input = (globalThis as unknown as { process: { stdin: NodeJS.ReadableStream & { pause(): void; unref?(): void } } })

@@ -333,7 +333,7 @@ export class CliAuth {
   protected async logger(): Promise<Logger> {
     if (this.#options.logger) return this.#options.logger;
     const platform = await this.platform();
-    return { warn: (message) => platform.writeStderr(`${message}\n`) };
+    return { warn: (message) => platform.terminal.writeStderr(`${message}\n`) };
   }
 
   /** The transport options every request uses. */
@@ -541,12 +541,12 @@ export class CliAuth {
     let flow: LoginResult["flow"];
     let browserAtHand: boolean;
     if (requested === "auto") {
-      const choice = chooseFlow(await platform.environment(), { deviceFlowAvailable });
+      const choice = chooseFlow(await platform.terminal.environment(), { deviceFlowAvailable });
       flow = choice.flow;
       browserAtHand = choice.reason === undefined;
     } else {
       flow = requested;
-      browserAtHand = flow === "browser" || headlessReason(await platform.environment()) === undefined;
+      browserAtHand = flow === "browser" || headlessReason(await platform.terminal.environment()) === undefined;
     }
     const scopes = options.scopes ?? this.#options.scopes ?? DEFAULT_SCOPES;
     const common = { ...options, scopes, signal };
@@ -924,7 +924,7 @@ export class CliAuth {
     if (fromArg) return { token: fromArg, source: "arg" };
     const variable = this.#options.tokenEnvVar;
     if (variable) {
-      const fromEnv = (await this.platform()).env(variable)?.trim();
+      const fromEnv = (await this.platform()).terminal.env(variable)?.trim();
       if (fromEnv) return { token: fromEnv, source: "env" };
     }
     try {

@@ -35,7 +35,6 @@ export { DEFAULT_TIMEOUT_MS } from "./common/http.ts";
 export type { FetchLike, HttpOptions } from "./common/http.ts";
 export { isLoopbackHost, matchesNoProxy, parseProxyUrl, proxyForUrl } from "./transport/proxy_env.ts";
 export type { ProxySetting, ReadEnv } from "./transport/proxy_env.ts";
-export type { CreateTransport, TransportOptions } from "./transport.ts";
 export { proxyLabel, proxyRefusedError, untrustedCertificateError } from "./transport/transport_errors.ts";
 export { resolveAuthorizationServer } from "./common/discovery.ts";
 export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./common/discovery.ts";
@@ -55,16 +54,24 @@ export { pollDeviceToken, requestDeviceAuthorization } from "./protocol/device_f
 export type { DeviceAuthorization, DevicePollResult } from "./protocol/device_flow.ts";
 export { toTokenSet } from "./protocol/token_set.ts";
 export type { TokenSet } from "./protocol/token_set.ts";
+export type { LoopbackServer, LoopbackServerOptions } from "./login/loopback_server.ts";
 export type {
+  CreateStore,
+  CreateTransport,
   CredentialStore,
   EnvironmentSnapshot,
+  Listen,
+  Listener,
+  ListenOptions,
   LockOptions,
   Logger,
-  LoopbackServer,
-  LoopbackServerOptions,
+  OpenBrowser,
   Platform,
   StorageKind,
   StorageOption,
+  Terminal,
+  TransportOptions,
+  WithLock,
 } from "./contracts.ts";
 export { chooseFlow, headlessReason } from "./login/flow_choice.ts";
 export type { FlowChoice, HeadlessReason } from "./login/flow_choice.ts";

@@ -37,11 +37,11 @@ describe("import time", () => {
 });
 
 describe("undici (Node's proxy support)", () => {
-  it("is imported by adapters/transport/node.ts alone, lazily, by a literal path", () => {
+  it("is imported by adapters/node/transport.ts alone, lazily, by a literal path", () => {
     const files = ["mod.ts", ...sources("src"), ...sources("adapters"), ...sources("server")];
     const importing = files.filter((file) => /["']undici["']/.test(readFileSync(join(ROOT, file), "utf8")));
-    expect(importing).toEqual(["adapters/transport/node.ts"]);
-    const source = readFileSync(join(ROOT, "adapters/transport/node.ts"), "utf8");
+    expect(importing).toEqual(["adapters/node/transport.ts"]);
+    const source = readFileSync(join(ROOT, "adapters/node/transport.ts"), "utf8");
     expect(source).toContain('import("undici")');
     expect(source).not.toMatch(/^import (?!type\b)[^;]*from "undici"/m);
   });

@@ -10,7 +10,7 @@
  *
  * @example A fake for tests
  * ```ts
- * import type { BunSecrets } from "@x/cli-auth/adapters";
+ * import type { BunSecrets } from "./_bun_api.ts";
  * const items = new Map<string, string>();
  * const secrets: BunSecrets = {
  *   get: async ({ service, name }) => items.get(`${service}/${name}`) ?? null,
@@ -35,7 +35,7 @@ export interface BunSecrets {
  *
  * @example Usage
  * ```ts
- * import { getBunSecrets } from "@x/cli-auth/adapters";
+ * import { getBunSecrets } from "./_bun_api.ts";
  * console.log(getBunSecrets() ? "Bun.secrets available" : "not on Bun");
  * ```
  */

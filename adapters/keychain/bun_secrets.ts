@@ -27,7 +27,7 @@ import { checkService } from "../../src/names.ts";
 import { type StoreAction, storeError } from "../storage/_profile.ts";
 import { caseSafeName, rawNameIsDistinct } from "./_case_safe_names.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
-import { currentPlatform } from "../os.ts";
+import { currentOs, osName } from "../os.ts";
 import { type BunSecrets, getBunSecrets } from "./_bun_api.ts";
 import type { KeychainStore } from "./types.ts";
 
@@ -38,7 +38,7 @@ export { type BunSecrets, getBunSecrets };
  *
  * @example Usage
  * ```ts
- * import type { BunSecretsStoreOptions } from "@x/cli-auth/adapters";
+ * import type { BunSecretsStoreOptions } from "./bun_secrets.ts";
  * const options: BunSecretsStoreOptions = { service: "my-cli" };
  * ```
  */
@@ -48,7 +48,7 @@ export interface BunSecretsStoreOptions {
   /** The API to use (default: `Bun.secrets`); tests pass a fake. */
   secrets?: BunSecrets;
   /**
-   * A `process.platform` value (default: this machine's); on `"win32"` values are split at 1,280 bytes to fit a
+   * The OS (default: this machine's): on `"windows"` (or `"win32"`) values are split at 1,280 bytes to fit a
    * credential blob, and entry names are case-safe.
    */
   platform?: string;
@@ -71,7 +71,7 @@ const WINDOWS_MAX_BYTES = 1_280;
  *
  * @example Usage
  * ```ts
- * import { bunSecretsStore, getBunSecrets } from "@x/cli-auth/adapters";
+ * import { bunSecretsStore, getBunSecrets } from "./bun_secrets.ts";
  * if (getBunSecrets()) {
  *   const store = bunSecretsStore({ service: "my-cli" });
  *   await store.set("default", JSON.stringify({ accessToken: "…" }));
@@ -87,7 +87,7 @@ export function bunSecretsStore(options: BunSecretsStoreOptions): KeychainStore 
       hint: "Use keychainStore(), which picks the OS tool when Bun.secrets is missing",
     });
   }
-  const windows = (options.platform ?? currentPlatform()) === "win32";
+  const windows = (options.platform === undefined ? currentOs() : osName(options.platform)) === "windows";
   const profileOf = (name: string) => name.replace(/:part:[0-9a-f]{16}:\d+$/, "");
 
   const failure = (error: unknown, action: StoreAction, profile: string) => {

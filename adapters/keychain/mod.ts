@@ -19,7 +19,7 @@
  * @module
  */
 import { checkService } from "../../src/names.ts";
-import { currentPlatform } from "../os.ts";
+import { currentOs, osName } from "../os.ts";
 import { getBunSecrets } from "./_bun_api.ts";
 import type { KeychainBackend, KeychainStore, KeychainStoreOptions } from "./types.ts";
 
@@ -45,17 +45,17 @@ export type { KeychainBackend, KeychainStore, KeychainStoreOptions };
  */
 export function keychainStore(options: KeychainStoreOptions): KeychainStore {
   checkService(options.service);
-  const platform = options.platform ?? currentPlatform();
+  const os = options.platform === undefined ? currentOs() : osName(options.platform);
   // Never Bun.secrets on macOS: its items trust the running binary, which an upgrade replaces.
-  const secrets = platform === "darwin" || options.bunSecrets === false || options.runner || options.env
+  const secrets = os === "darwin" || options.bunSecrets === false || options.runner || options.env
     ? undefined
     : getBunSecrets();
   const common = { service: options.service, runner: options.runner, timeoutMs: options.timeoutMs, env: options.env };
   const backend: KeychainBackend = secrets
     ? "bun-secrets"
-    : platform === "darwin"
+    : os === "darwin"
     ? "security"
-    : platform === "win32"
+    : os === "windows"
     ? "credential-manager"
     : "secret-tool";
   // Only this machine's backend is loaded, on first use (literal paths, so compiled binaries include all four).
@@ -64,7 +64,7 @@ export function keychainStore(options: KeychainStoreOptions): KeychainStore {
     loaded ??= (async (): Promise<KeychainStore> => {
       switch (backend) {
         case "bun-secrets":
-          return (await import("./bun_secrets.ts")).bunSecretsStore({ service: options.service, secrets, platform });
+          return (await import("./bun_secrets.ts")).bunSecretsStore({ service: options.service, secrets, platform: os });
         case "security":
           return (await import("./macos.ts")).macosKeychainStore(common);
         case "credential-manager":

@@ -60,7 +60,10 @@ export interface KeychainStoreOptions {
   service: string;
   /** Runs the OS tools (default: `runCommand`); giving one also turns off `Bun.secrets`. */
   runner?: CommandRunner;
-  /** A `process.platform` value to use instead of this machine's (`"darwin"`, `"linux"`, `"win32"`). */
+  /**
+   * The OS to choose the backend for instead of this machine's: `"darwin"`, `"linux"`, `"windows"` (or any
+   * `process.platform` value, such as `"win32"`).
+   */
   platform?: string;
   /** Per tool run (default 10 000 ms; 30 000 ms for PowerShell, whose start is slow). */
   timeoutMs?: number;

@@ -15,7 +15,8 @@ import type { CredentialStore, StorageKind } from "../../src/contracts.ts";
  *
  * @example Usage
  * ```ts
- * import { lazyStore, memoryStore } from "@x/cli-auth/adapters";
+ * import { memoryStore } from "@x/cli-auth/adapters";
+ * import { lazyStore } from "./lazy.ts";
  * const store = lazyStore("memory", () => Promise.resolve(memoryStore()));
  * await store.set("default", "{}");
  * ```

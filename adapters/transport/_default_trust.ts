@@ -6,20 +6,22 @@
  * @module
  */
 
-import { readEnv } from "../system.ts";
-
 /**
  * The bundled roots, the `NODE_EXTRA_CA_CERTS` file (when readable) and `ca`; `undefined` when `ca` is empty (the
  * runtime's default trust then applies as it is).
  *
  * @param ca the extra CAs (PEM)
+ * @param env reads an environment variable (`NODE_EXTRA_CA_CERTS`)
  * @returns the CA list for TLS options
  */
-export async function withDefaultTrust(ca: readonly string[]): Promise<string[] | undefined> {
+export async function withDefaultTrust(
+  ca: readonly string[],
+  env: (name: string) => string | undefined,
+): Promise<string[] | undefined> {
   if (ca.length === 0) return undefined;
   const [{ rootCertificates }, { readFileSync }] = await Promise.all([import("node:tls"), import("node:fs")]);
   const extra: string[] = [];
-  const file = readEnv("NODE_EXTRA_CA_CERTS");
+  const file = env("NODE_EXTRA_CA_CERTS");
   if (file) {
     try {
       extra.push(readFileSync(file, "utf8"));

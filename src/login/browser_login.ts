@@ -9,6 +9,7 @@ import { buildAuthorizationUrl } from "../protocol/authorize.ts";
 import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "../protocol/code_exchange.ts";
 import type { Platform } from "../contracts.ts";
 import { abortReason } from "./login_signal.ts";
+import { startLoopbackServer } from "./loopback_server.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 import { createPkce } from "../protocol/pkce.ts";
 import { printable } from "../common/printable.ts";
@@ -79,7 +80,7 @@ export function announceAuthorizationUrl(platform: Platform, url: URL, options: 
   const href = url.href;
   if (options.onAuthorizationUrl) options.onAuthorizationUrl(href);
   // A serialized URL percent-encodes controls already; printable() keeps it so whatever the server's metadata held.
-  else platform.writeStderr(`\nOpen this URL in your browser to sign in:\n\n  ${printable(href)}\n\n`);
+  else platform.terminal.writeStderr(`\nOpen this URL in your browser to sign in:\n\n  ${printable(href)}\n\n`);
   const open = options.openBrowser ?? true;
   if (open === false) return;
   void (async () => {
@@ -117,7 +118,8 @@ export async function browserLogin(
 ): Promise<GrantResult> {
   const { signal } = options;
   const pkce = await createPkce();
-  const server = await platform.startLoopbackServer({
+  const server = await startLoopbackServer({
+    listen: platform.listen,
     host: options.host,
     port: options.port,
     callbackPath: options.callbackPath,

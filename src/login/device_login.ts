@@ -139,7 +139,7 @@ function show(platform: Platform, device: DeviceAuthorization, options: DeviceLo
   };
   if (device.verificationUriComplete) info.verificationUriComplete = device.verificationUriComplete;
   if (options.onDeviceCode) options.onDeviceCode(info);
-  else platform.writeStderr(formatDeviceCode(info));
+  else platform.terminal.writeStderr(formatDeviceCode(info));
   const open = options.openBrowser ?? false;
   if (open === false) return;
   const url = device.verificationUriComplete ?? device.verificationUri;

@@ -118,7 +118,7 @@ export async function manualLogin(
       extraParams: options.extraParams,
     });
     announceAuthorizationUrl(platform, url, { ...options, openBrowser: options.openBrowser ?? false });
-    const pasted = await platform.readLine(PASTE_PROMPT, signal);
+    const pasted = await platform.terminal.readLine(PASTE_PROMPT, signal);
     const requiresIss = context.as.authorization_response_iss_parameter_supported === true;
     const params = parsePastedCallback(pasted, { state: pkce.state, issuer: requiresIss ? context.as.issuer : undefined });
     const validated = validateCallback(context, params, pkce.state);

@@ -21,18 +21,24 @@ const DESKTOP: EnvironmentSnapshot = { os: "darwin", env: {}, stdinIsTTY: true, 
 const SSH: EnvironmentSnapshot = { os: "linux", env: { SSH_CONNECTION: "10.0.0.2 5 10.0.0.1 22" }, stdinIsTTY: true, stderrIsTTY: true, wsl: false };
 
 /** The real platform, with a chosen environment, a recorded stderr, and stdin answered by `paste`. */
-function platform(snapshot: EnvironmentSnapshot, paste?: (printed: string) => Promise<string>): Platform & { printed: string[] } {
-  const real = createPlatform();
+async function platform(
+  snapshot: EnvironmentSnapshot,
+  paste?: (printed: string) => Promise<string>,
+): Promise<Platform & { printed: string[] }> {
+  const real = await createPlatform();
   const printed: string[] = [];
   return {
     ...real,
     printed,
-    environment: () => Promise.resolve(snapshot),
-    writeStderr: (text) => void printed.push(text),
     openBrowser: () => Promise.resolve(false),
-    readLine: (prompt) => {
-      printed.push(prompt);
-      return paste ? paste(printed.join("")) : Promise.reject(new Error("no stdin in this test"));
+    terminal: {
+      ...real.terminal,
+      environment: () => Promise.resolve(snapshot),
+      writeStderr: (text) => void printed.push(text),
+      readLine: (prompt) => {
+        printed.push(prompt);
+        return paste ? paste(printed.join("")) : Promise.reject(new Error("no stdin in this test"));
+      },
     },
   };
 }
@@ -51,7 +57,7 @@ function auth(issuer: string, platform: Platform, warnings: string[] = []) {
 
 describe("login({ flow: \"auto\" })", () => {
   it("uses the browser flow on a desktop", async () => {
-    const result = await auth(provider.issuer, platform(DESKTOP)).login({
+    const result = await auth(provider.issuer, await platform(DESKTOP)).login({
       openBrowser: async (url) => void (await fetch(await authorizeWithoutBrowser(url))).text(),
       onAuthorizationUrl: () => {},
     });
@@ -59,7 +65,7 @@ describe("login({ flow: \"auto\" })", () => {
   });
 
   it("uses the device flow over SSH", async () => {
-    const result = await auth(provider.issuer, platform(SSH)).login({
+    const result = await auth(provider.issuer, await platform(SSH)).login({
       onDeviceCode: (info) => void approveDevice(provider.issuer, info.userCode),
     });
     expect(result.flow).toBe("device");
@@ -70,7 +76,7 @@ describe("login({ flow: \"auto\" })", () => {
       const url = /https?:\/\/\S+\/auth\?\S+/.exec(printed)![0];
       return (await authorizeWithoutBrowser(url)).href;
     };
-    const result = await auth(noDevice.issuer, platform(SSH, paste)).login();
+    const result = await auth(noDevice.issuer, await platform(SSH, paste)).login();
     expect(result.flow).toBe("manual");
     expect(result.tokens.accessToken).toBeTruthy();
   });
@@ -81,7 +87,7 @@ describe("login({ flow: \"auto\" })", () => {
     const busy = (blocker.address() as { port: number }).port;
     const warnings: string[] = [];
     try {
-      const result = await auth(provider.issuer, platform(DESKTOP), warnings).login({
+      const result = await auth(provider.issuer, await platform(DESKTOP), warnings).login({
         port: busy,
         onDeviceCode: (info) => void approveDevice(provider.issuer, info.userCode),
       });
@@ -99,7 +105,7 @@ describe("login({ flow: \"auto\" })", () => {
     const busy = (blocker.address() as { port: number }).port;
     const paste = async (printed: string) => (await authorizeWithoutBrowser(/https?:\/\/\S+\/auth\?\S+/.exec(printed)![0])).href;
     try {
-      const result = await auth(noDevice.issuer, platform(DESKTOP, paste)).login({ port: busy });
+      const result = await auth(noDevice.issuer, await platform(DESKTOP, paste)).login({ port: busy });
       expect(result.flow).toBe("manual");
     } finally {
       blocker.close();
@@ -111,7 +117,7 @@ describe("login({ flow: \"auto\" })", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const busy = (blocker.address() as { port: number }).port;
     try {
-      const error = await auth(provider.issuer, platform(DESKTOP)).login({ flow: "browser", port: busy }).catch((e) => e);
+      const error = await auth(provider.issuer, await platform(DESKTOP)).login({ flow: "browser", port: busy }).catch((e) => e);
       expect(error.code).toBe("port_unavailable");
     } finally {
       blocker.close();

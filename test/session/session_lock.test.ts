@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CliAuth, type FetchLike, type Platform } from "../../mod.ts";
-import { createPlatform, fileStore, lockFileName } from "../../adapters/mod.ts";
+import { lockFileName } from "../../adapters/lock.ts";
+import { createPlatform, fileStore } from "../../adapters/mod.ts";
 import { countingStore, expireStoredSession, loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { rejection } from "../support/reject.ts";
@@ -85,7 +86,7 @@ describe("a refresh that loses a race (a lock that does not exclude)", () => {
       }
       return await fetch(input, init);
     };
-    const nonExclusive: Platform = { ...createPlatform(), withLock: (_name, fn) => fn() };
+    const nonExclusive: Platform = { ...(await createPlatform()), withLock: (_name, fn) => fn() };
     const loser = new CliAuth(testOptions(provider.issuer, { storage: store, platform: nonExclusive, fetch: gatedFetch }));
     const winner = new CliAuth(testOptions(provider.issuer, { storage: store }));
 

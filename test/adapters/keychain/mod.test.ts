@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { getBunSecrets } from "../../../adapters/keychain/_bun_api.ts";
 import { keychainStore } from "../../../adapters/keychain/mod.ts";
-import { currentPlatform } from "../../../adapters/os.ts";
+import { currentOs, osName } from "../../../adapters/os.ts";
 import type { CommandRunner } from "../../../adapters/subprocess.ts";
 import { runtimeKey } from "../../support/runtime.ts";
 
@@ -18,6 +18,9 @@ describe("keychainStore()", () => {
     expect(keychainStore({ service: "s", platform: "win32", runner }).backend).toBe("credential-manager");
     expect(keychainStore({ service: "s", platform: "linux", runner }).backend).toBe("secret-tool");
     expect(keychainStore({ service: "s", platform: "freebsd", runner }).backend).toBe("secret-tool");
+    // The adapters' OS names work as well as process.platform values.
+    expect(keychainStore({ service: "s", platform: "windows", runner }).backend).toBe("credential-manager");
+    expect(keychainStore({ service: "s", platform: "other", runner }).backend).toBe("secret-tool");
   });
 
   it("runs the chosen tool through the given runner", async () => {
@@ -51,7 +54,7 @@ describe("keychainStore()", () => {
   });
 
   it("reads the platform when called", () => {
-    expect(currentPlatform()).toBe(process.platform);
+    expect(currentOs()).toBe(osName(process.platform));
     expect(keychainStore({ service: "s", bunSecrets: false }).backend).toBe("secret-tool");
   });
 

@@ -7,22 +7,23 @@
  */
 
 import type { RoutedFetch } from "../runtime_pieces.ts";
-import { withDefaultTrust } from "./_default_trust.ts";
+import { withDefaultTrust } from "../transport/_default_trust.ts";
 
 /**
  * Makes Node's routed fetch.
  *
  * @param ca the extra CAs (PEM)
+ * @param env reads an environment variable (`NODE_EXTRA_CA_CERTS`)
  * @returns the routed fetch
  *
  * @example Usage
  * ```ts
- * import { createRoutedFetch } from "./node.ts";
- * const routed = createRoutedFetch([]);
+ * import { createRoutedFetch } from "./transport.ts";
+ * const routed = createRoutedFetch([], (name) => process.env[name]);
  * const response = await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
  * ```
  */
-export function createRoutedFetch(ca: readonly string[]): RoutedFetch {
+export function createRoutedFetch(ca: readonly string[], env: (name: string) => string | undefined): RoutedFetch {
   const dispatchers = new Map<string, Promise<unknown>>();
   let trust: Promise<string[] | undefined> | undefined;
   const dispatcherFor = (proxy: URL | undefined) => {
@@ -30,7 +31,7 @@ export function createRoutedFetch(ca: readonly string[]): RoutedFetch {
     let dispatcher = dispatchers.get(key);
     if (!dispatcher) {
       dispatcher = (async () => {
-        const [{ Agent, ProxyAgent }, certificates] = await Promise.all([import("undici"), trust ??= withDefaultTrust(ca)]);
+        const [{ Agent, ProxyAgent }, certificates] = await Promise.all([import("undici"), trust ??= withDefaultTrust(ca, env)]);
         const tls = certificates ? { ca: certificates } : undefined;
         // Credentials in the proxy URL become its Proxy-Authorization header (undici decodes them).
         return proxy ? new ProxyAgent({ uri: proxy.href, requestTls: tls, proxyTls: tls }) : new Agent({ connect: tls });

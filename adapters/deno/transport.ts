@@ -10,7 +10,7 @@
 
 import { proxyRefusedError } from "../../src/transport/transport_errors.ts";
 import type { RoutedFetch } from "../runtime_pieces.ts";
-import { DENO_REFUSED_TUNNEL, tunnelTarget } from "./_failure.ts";
+import { DENO_REFUSED_TUNNEL, tunnelTarget } from "../transport/_failure.ts";
 
 interface HttpClientLike {
   close(): void;
@@ -44,7 +44,7 @@ const TUNNEL_PROBE_TIMEOUT_MS = 5_000;
  *
  * @example Usage
  * ```ts
- * import { createRoutedFetch } from "./deno.ts";
+ * import { createRoutedFetch } from "./transport.ts";
  * const routed = createRoutedFetch([]);
  * const response = await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
  * ```

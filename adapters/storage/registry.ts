@@ -1,0 +1,51 @@
+/**
+ * The stores a `storage` name stands for: one row per store, each loaded on first use by a literal `import()` (so
+ * compiled binaries include them, and a CLI that reads one store never loads the others). Adding a store is one file
+ * and one row here; the core (`src/`) never names a store.
+ *
+ * @module
+ */
+
+import { CliAuthError } from "../../src/common/errors.ts";
+import type { CreateStore, CredentialStore, Logger, StorageKind } from "../../src/contracts.ts";
+import { lazyStore } from "./lazy.ts";
+
+/** One store: the kind `status()` reports before it is loaded (`undefined` when only the store knows), and its maker. */
+interface StoreRow {
+  readonly kind: StorageKind | undefined;
+  make(options: { service: string; logger: Logger }): Promise<CredentialStore>;
+}
+
+const STORES: Record<string, StoreRow> = {
+  // The OS keychain, else the 0600 file with one warning.
+  auto: { kind: undefined, make: async (options) => (await import("./auto.ts")).autoStore(options) },
+  keychain: { kind: "keychain", make: async ({ service }) => (await import("../keychain/mod.ts")).keychainStore({ service }) },
+  file: { kind: "file", make: async (options) => (await import("./file.ts")).fileStore(options) },
+  memory: { kind: "memory", make: async () => (await import("./memory.ts")).memoryStore() },
+};
+
+/**
+ * The store `storage` names: `"auto"` (keychain, else the 0600 file with one warning), `"keychain"`, `"file"` or
+ * `"memory"`. Nothing is loaded until the store is used.
+ *
+ * @param name the store's name
+ * @param options the service and where warnings go
+ * @returns the store
+ * @throws {CliAuthError} `invalid_options` for a name no row has
+ *
+ * @example Usage
+ * ```ts
+ * import { createStore } from "./registry.ts";
+ * const store = createStore("file", { service: "my-cli", logger: { warn: (m) => console.error(m) } });
+ * ```
+ */
+export const createStore: CreateStore = (name, options) => {
+  const row = Object.hasOwn(STORES, name) ? STORES[name] : undefined;
+  if (!row) {
+    throw new CliAuthError("invalid_options", `Unknown storage ${JSON.stringify(name)}`, {
+      hint: `Use ${Object.keys(STORES).map((key) => `"${key}"`).join(", ")}, or pass a store`,
+    });
+  }
+  const { service, logger } = options;
+  return lazyStore(row.kind, () => row.make({ service, logger }));
+};
