@@ -16,8 +16,10 @@
  *
  * @module
  */
-export { DEFAULT_SCOPES } from "./cli_auth.ts";
-export type { AuthStatus, CliAuthOptions, LoginFlow, LoginOptions, LoginResult } from "./cli_auth.ts";
+export { DEFAULT_SCOPES } from "./options.ts";
+export type { CliAuthOptions } from "./options.ts";
+export type { AuthStatus } from "./session/status.ts";
+export type { LoginFlow, LoginOptions, LoginResult } from "./login/login.ts";
 export { parseSession, serializeSession, userFromClaims } from "./session/session.ts";
 export type { Session, User } from "./session/session.ts";
 export { createCallbackHandler } from "./login/callback.ts";
@@ -79,7 +81,9 @@ export { deviceLogin, formatDeviceCode } from "./login/device_login.ts";
 export type { DeviceCodeInfo, DeviceLoginOptions } from "./login/device_login.ts";
 export { manualLogin, parsePastedCallback, PASTE_PROMPT } from "./login/manual_login.ts";
 export type { ManualLoginOptions } from "./login/manual_login.ts";
-export type { GetAccessTokenOptions, LogoutResult, ResolvedToken } from "./cli_auth.ts";
+export type { GetAccessTokenOptions } from "./session/refresher.ts";
+export type { LogoutResult } from "./session/logout.ts";
+export type { ResolvedToken } from "./api/resolve_token.ts";
 export { DEFAULT_REFRESH_SKEW_SECONDS, isFresh } from "./session/token_freshness.ts";
 export { withRetry } from "./protocol/retry.ts";
 export type { RetryOptions } from "./protocol/retry.ts";

@@ -3,7 +3,7 @@
 // `undici` (Node's proxy and CA support) loads only for a request that goes through a proxy or trusts extra CAs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DENO, ROOT, scriptCommand } from "./support/run_script.ts";
 
@@ -33,6 +33,34 @@ describe("import time", () => {
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe("imported");
     expect(result.status).toBe(0);
+  });
+});
+
+describe("what importing @x/cli-auth loads", () => {
+  // Static value imports only (type-only imports are erased; literal import()s run on first use).
+  const STATIC = /^\s*(?:import|export)\s+(?!type\b)(?:[^;"']*?\sfrom\s*)?["']([^"']+)["']/gm;
+  function loadedAtImport(entry: string): string[] {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, specifier] of readFileSync(join(ROOT, file), "utf8").matchAll(STATIC)) {
+        if (specifier!.startsWith(".")) visit(join(dirname(file), specifier!));
+      }
+    };
+    visit(entry);
+    return [...seen].sort();
+  }
+
+  it("is the facade, its options and name rules, and the error class: six small modules, nothing of the runtime", () => {
+    expect(loadedAtImport("mod.ts")).toEqual([
+      "mod.ts",
+      "src/cli_auth.ts",
+      "src/common/errors.ts",
+      "src/common/printable.ts",
+      "src/names.ts",
+      "src/options.ts",
+    ]);
   });
 });
 
