@@ -1,8 +1,8 @@
 /**
  * `@x/cli-auth/protocol`: the building blocks under `CliAuth`, for those who build their own flow — discovery,
  * PKCE, the authorization URL, the callback handler and pages, code exchange, refresh, revocation, userinfo, device
- * steps and the device/manual/browser logins, DPoP keys, `auth.fetch`'s engine, resource discovery and client
- * registration. Web APIs only (through oauth4webapi), like the rest of `src/`.
+ * steps and the device/manual/browser logins, the loopback listener (on a {@link Listen} you give it), DPoP keys,
+ * `auth.fetch`'s engine, resource discovery and client registration. Web APIs only (through oauth4webapi), like the rest of `src/`.
  *
  * `@x/cli-auth` itself exports `CliAuth`, its errors and every type; this entry keeps the main import small.
  *
@@ -26,18 +26,19 @@ export { createCallbackHandler } from "./login/callback.ts";
 export type { CallbackHandler, CallbackHandlerOptions } from "./login/callback.ts";
 export { escapeHtml, renderCallbackPage } from "./login/pages.ts";
 export type { CallbackPageInfo, CallbackPageRenderer } from "./login/pages.ts";
+export { startLoopbackServer } from "./login/loopback_server.ts";
+export type { LoopbackServer, LoopbackServerOptions } from "./login/loopback_server.ts";
 export { announceAuthorizationUrl, browserLogin } from "./login/browser_login.ts";
 export type { AuthorizationRequestOptions, BrowserLoginOptions } from "./login/browser_login.ts";
-export { abortReason, cancelled, createLoginSignal, DEFAULT_LOGIN_TIMEOUT_MS, sleep } from "./login/login_signal.ts";
+export { createLoginSignal, DEFAULT_LOGIN_TIMEOUT_MS } from "./login/login_signal.ts";
 export type { LoginSignal } from "./login/login_signal.ts";
-export { CliAuthError, describeOperation, isCliAuthError, timeoutError } from "./common/errors.ts";
-export { networkError, toCliAuthError } from "./common/error_mapping.ts";
+export { CliAuthError, isCliAuthError } from "./common/errors.ts";
+export { toCliAuthError } from "./common/error_mapping.ts";
 export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./common/errors.ts";
 export { DEFAULT_TIMEOUT_MS } from "./common/http.ts";
 export type { FetchLike, HttpOptions } from "./common/http.ts";
-export { isLoopbackHost, matchesNoProxy, parseProxyUrl, proxyForUrl } from "./transport/proxy_env.ts";
+export { proxyForUrl } from "./transport/proxy_env.ts";
 export type { ProxySetting, ReadEnv } from "./transport/proxy_env.ts";
-export { proxyLabel, proxyRefusedError, untrustedCertificateError } from "./transport/transport_errors.ts";
 export { resolveAuthorizationServer } from "./common/discovery.ts";
 export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./common/discovery.ts";
 export { createProtocolContext } from "./protocol/protocol_context.ts";
@@ -56,7 +57,6 @@ export { pollDeviceToken, requestDeviceAuthorization } from "./protocol/device_f
 export type { DeviceAuthorization, DevicePollResult } from "./protocol/device_flow.ts";
 export { toTokenSet } from "./protocol/token_set.ts";
 export type { TokenSet } from "./protocol/token_set.ts";
-export type { LoopbackServer, LoopbackServerOptions } from "./login/loopback_server.ts";
 export type {
   CreateStore,
   CreateTransport,
@@ -79,7 +79,7 @@ export { chooseFlow, headlessReason } from "./login/flow_choice.ts";
 export type { FlowChoice, HeadlessReason } from "./login/flow_choice.ts";
 export { deviceLogin, formatDeviceCode } from "./login/device_login.ts";
 export type { DeviceCodeInfo, DeviceLoginOptions } from "./login/device_login.ts";
-export { manualLogin, parsePastedCallback, PASTE_PROMPT } from "./login/manual_login.ts";
+export { manualLogin, parsePastedCallback } from "./login/manual_login.ts";
 export type { ManualLoginOptions } from "./login/manual_login.ts";
 export type { GetAccessTokenOptions } from "./session/refresher.ts";
 export type { LogoutResult } from "./session/logout.ts";
@@ -89,7 +89,7 @@ export { withRetry } from "./protocol/retry.ts";
 export type { RetryOptions } from "./protocol/retry.ts";
 export { authenticatedFetch } from "./api/authenticated_fetch.ts";
 export type { AuthenticatedFetchOptions, AuthenticatedFetchSession } from "./api/authenticated_fetch.ts";
-export { dpopHandle, generateDpopKey, importDpopKey, retryOnDpopNonce } from "./protocol/dpop.ts";
+export { dpopHandle, generateDpopKey, importDpopKey } from "./protocol/dpop.ts";
 export type { StoredDpopKey } from "./protocol/dpop.ts";
 export { authorizationServerOf, discoverProtectedResource } from "./protocol/resource_discovery.ts";
 export type { ResourceServerMetadata } from "./protocol/resource_discovery.ts";

@@ -76,7 +76,7 @@ export function createLoginSignal(options: { timeoutMs?: number; signal?: AbortS
  *
  * @example Usage
  * ```ts
- * import { cancelled } from "@x/cli-auth/protocol";
+ * import { cancelled } from "./login_signal.ts";
  * const error = cancelled(new DOMException("Aborted", "AbortError"));
  * console.assert(error.code === "login_cancelled");
  * ```
@@ -97,7 +97,8 @@ export function cancelled(reason: unknown): CliAuthError {
  *
  * @example Usage
  * ```ts
- * import { abortReason, createLoginSignal } from "@x/cli-auth/protocol";
+ * import { createLoginSignal } from "@x/cli-auth/protocol";
+ * import { abortReason } from "./login_signal.ts";
  * const login = createLoginSignal({ timeoutMs: 10 });
  * const error = abortReason(new Error("x"), login.signal);
  * login.dispose();
@@ -116,7 +117,7 @@ export function abortReason(error: unknown, signal: AbortSignal): unknown {
  *
  * @example Usage
  * ```ts
- * import { sleep } from "@x/cli-auth/protocol";
+ * import { sleep } from "./login_signal.ts";
  * await sleep(10, AbortSignal.timeout(1_000));
  * ```
  */

@@ -95,7 +95,7 @@ export function dpopHandle(keyPair: CryptoKeyPair): DPoPHandle {
  *
  * @example Usage
  * ```ts
- * import { retryOnDpopNonce } from "@x/cli-auth/protocol";
+ * import { retryOnDpopNonce } from "./dpop.ts";
  * const value = await retryOnDpopNonce(undefined, () => Promise.resolve(1));
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8

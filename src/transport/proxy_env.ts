@@ -83,7 +83,7 @@ export function proxyForUrl(url: URL, options: { proxy?: ProxySetting; env: Read
  *
  * @example Usage
  * ```ts
- * import { parseProxyUrl } from "@x/cli-auth/protocol";
+ * import { parseProxyUrl } from "./proxy_env.ts";
  * console.assert(parseProxyUrl("proxy.corp:3128", "HTTPS_PROXY").href === "http://proxy.corp:3128/");
  * ```
  */
@@ -123,7 +123,7 @@ export function parseProxyUrl(value: string, source: string): URL {
  *
  * @example Usage
  * ```ts
- * import { matchesNoProxy } from "@x/cli-auth/protocol";
+ * import { matchesNoProxy } from "./proxy_env.ts";
  * console.assert(matchesNoProxy(new URL("https://sso.corp.example/"), "localhost,.corp.example"));
  * console.assert(!matchesNoProxy(new URL("https://notcorp.example/"), "corp.example"));
  * ```
@@ -156,7 +156,7 @@ export function matchesNoProxy(url: URL, noProxy: string): boolean {
  *
  * @example Usage
  * ```ts
- * import { isLoopbackHost } from "@x/cli-auth/protocol";
+ * import { isLoopbackHost } from "./proxy_env.ts";
  * console.assert(isLoopbackHost("[::1]") && isLoopbackHost("127.0.0.2") && !isLoopbackHost("10.0.0.1"));
  * ```
  */

@@ -16,7 +16,7 @@ import { CliAuthError } from "../common/errors.ts";
  *
  * @example Usage
  * ```ts
- * import { proxyLabel } from "@x/cli-auth/protocol";
+ * import { proxyLabel } from "./transport_errors.ts";
  * console.assert(proxyLabel(new URL("http://me:secret@proxy.corp:3128")) === "http://proxy.corp:3128");
  * ```
  */
@@ -35,7 +35,7 @@ export function proxyLabel(proxy: URL): string {
  *
  * @example Usage
  * ```ts
- * import { untrustedCertificateError } from "@x/cli-auth/protocol";
+ * import { untrustedCertificateError } from "./transport_errors.ts";
  * const error = untrustedCertificateError("auth.example.com", "NODE_EXTRA_CA_CERTS");
  * console.assert(error.code === "network_error" && error.hint!.includes("`ca`"));
  * ```
@@ -58,7 +58,7 @@ export function untrustedCertificateError(host: string, caVariable: string, deta
  *
  * @example Usage
  * ```ts
- * import { proxyRefusedError } from "@x/cli-auth/protocol";
+ * import { proxyRefusedError } from "./transport_errors.ts";
  * const error = proxyRefusedError(new URL("http://me:secret@proxy.corp:3128"), "auth.example.com:443", 407);
  * console.assert(!error.message.includes("secret") && error.status === 407);
  * ```
