@@ -12,7 +12,8 @@
 import { printable } from "./printable.ts";
 
 /**
- * The stable codes of {@link CliAuthError}. Switch on `error.code`; the list only grows.
+ * The stable codes of {@link CliAuthError}, each documented with what happened and what the user does next (the
+ * error's `hint` says it for the case at hand). Switch on `error.code`; the list only grows.
  *
  * @example Usage
  * ```ts
@@ -21,30 +22,99 @@ import { printable } from "./printable.ts";
  * ```
  */
 export type CliAuthErrorCode =
+  /** The login took longer than its `timeoutMs` (default 5 minutes); nothing was stored. Run the login again. */
   | "login_timeout"
+  /**
+   * The login was cancelled: its `signal` aborted, its listener was closed, or stdin ended before a URL was pasted.
+   * Nothing was stored.
+   */
   | "login_cancelled"
+  /**
+   * The user (or the server's policy) refused the sign-in. Sign in again and approve, or ask the administrator for
+   * access.
+   */
   | "access_denied"
+  /**
+   * A callback did not carry this login's `state` (a stale tab, or a forged request); it was refused. Start the login
+   * again.
+   */
   | "state_mismatch"
+  /**
+   * The server answered as another issuer than the one configured (discovery, or the callback's `iss`). Check `issuer`.
+   */
   | "issuer_mismatch"
+  /** No session is stored for the profile. Log in (the hint names the command), or pass a token. */
   | "not_logged_in"
+  /**
+   * The stored login can no longer be renewed (its refresh token refused or missing); the profile is cleared if it
+   * still holds that login. Log in again.
+   */
   | "session_expired"
+  /** The server refused a grant (an authorization code or refresh token: used, expired or revoked). Log in again. */
   | "invalid_grant"
+  /**
+   * The server does not know the client (wrong `clientId`, or a registration it forgot). Check `clientId`; a registered
+   * client is registered again on the next login.
+   */
   | "invalid_client"
+  /**
+   * The server found the request malformed (its `error_description` says why): a configuration the server does not
+   * accept.
+   */
   | "invalid_request"
+  /** The server refused the scopes asked for. Ask for scopes the client may have (`scopes`). */
   | "invalid_scope"
+  /** The device code expired before the user approved it. Run the login again and approve sooner. */
   | "device_code_expired"
+  /**
+   * The authorization server's metadata (or the resource's) could not be found or read. Check `issuer` (or `resource`)
+   * and the network.
+   */
   | "discovery_failed"
+  /**
+   * The server could not be reached (DNS, refused connection, TLS, proxy); the hint says which. Check the connection,
+   * proxy and CAs.
+   */
   | "network_error"
+  /**
+   * A request took longer than `timeoutMs` (or a lock wait than its timeout). Try again, or raise the timeout for a
+   * slow server.
+   */
   | "timeout"
+  /** The server failed (HTTP 5xx or `server_error`); the session is kept. Try again later. */
   | "server_error"
+  /** The server answered with another OAuth error; `error` and `errorDescription` carry its words. */
   | "oauth_error"
+  /**
+   * The server's answer broke the protocol (malformed JSON, missing fields, failed checks). Report it to the server's
+   * operator.
+   */
   | "invalid_response"
+  /**
+   * The credential store cannot be used (keychain locked or missing, file not writable, lock folder not the user's).
+   * Fix the store, or choose another `storage`.
+   */
   | "storage_unavailable"
+  /** The stored session (or a split keychain value) cannot be read back. Log in again to replace it. */
   | "storage_corrupt"
+  /**
+   * The server does not offer what the flow needs (device flow, client registration, revocation). Choose another flow
+   * or configure the client.
+   */
   | "unsupported_flow"
+  /**
+   * The loopback listener could not bind (every port taken, or loopback networking blocked). Pass other `port`s, or use
+   * the device flow.
+   */
   | "port_unavailable"
+  /**
+   * The token was refused (by the API, userinfo or the server verifier). Refresh or log in again; on the server side,
+   * the request is unauthorized.
+   */
   | "invalid_token"
+  /** The API needs scopes this login did not grant (`scopes` on the error names them). Log in again asking for them. */
   | "insufficient_scope"
+  /** The options (or a name, URL or value given to the library) cannot work; the message says which. Fix the call. */
   | "invalid_options";
 
 /**
@@ -185,7 +255,7 @@ const operationLabel: Record<Operation, string> = {
  *
  * @example Usage
  * ```ts
- * import { describeOperation } from "@x/cli-auth/protocol";
+ * import { describeOperation } from "./errors.ts";
  * console.assert(describeOperation("refresh") === "The token refresh");
  * ```
  */
@@ -202,7 +272,7 @@ export function describeOperation(operation: Operation): string {
  *
  * @example Usage
  * ```ts
- * import { timeoutError } from "@x/cli-auth/protocol";
+ * import { timeoutError } from "./errors.ts";
  * console.assert(timeoutError("token").code === "timeout");
  * ```
  */
