@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
 import { type Alg, claims, encodeJson, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
+import { rejection } from "../support/reject.ts";
 
 const API = "https://api.example.test/";
 const http = { allowInsecureRequests: true, timeoutMs: 5_000 };
@@ -33,15 +34,10 @@ const sign = (key: TestKey, overrides: Record<string, unknown> = {}, header: Rec
   signJwt(key, claims(server.issuer, API, overrides), header);
 
 async function invalid(promise: Promise<unknown>, description: RegExp): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    expect((error as CliAuthError).code).toBe("invalid_token");
-    expect((error as CliAuthError).errorDescription).toMatch(description);
-    return error as CliAuthError;
-  }
-  throw new Error("expected invalid_token");
+  const error = await rejection(promise);
+  expect(error.code).toBe("invalid_token");
+  expect(error.errorDescription).toMatch(description);
+  return error;
 }
 
 describe("JWT access tokens: algorithms and keys", () => {
