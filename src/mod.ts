@@ -2,7 +2,8 @@
  * `@x/cli-auth/protocol`: the building blocks under `CliAuth`, for those who build their own flow — discovery,
  * PKCE, the authorization URL, the callback handler and pages, code exchange, refresh, revocation, userinfo, device
  * steps and the device/manual/browser logins, the loopback listener (on a {@link Listen} you give it), DPoP keys,
- * `auth.fetch`'s engine, resource discovery and client registration. Web APIs only (through oauth4webapi), like the rest of `src/`.
+ * `auth.fetch`'s engine, resource discovery and client registration. Web APIs only (through oauth4webapi), like the
+ * rest of `src/`.
  *
  * `@x/cli-auth` itself exports `CliAuth`, its errors and every type; this entry keeps the main import small.
  *

@@ -100,7 +100,7 @@ export function cycles(graph: Map<string, string[]>): string[] {
   }).sort();
 }
 
-describe("import cycles", () => {
+describe("the import graph", () => {
   const files = ["mod.ts", ...sources("src"), ...sources("adapters"), ...sources("server")];
   const graph = new Map(files.map((file) => [file, importsOf(file)]));
 
@@ -115,6 +115,21 @@ describe("import cycles", () => {
     expect(found.filter((cycle) => !(cycle in KNOWN))).toEqual([]);
     // A known cycle that is gone: delete its entry from KNOWN.
     expect(Object.keys(KNOWN).filter((cycle) => !found.includes(cycle))).toEqual([]);
+  });
+
+  // The layers ARCHITECTURE.md draws: what each folder may import.
+  const importing = (from: RegExp, to: RegExp) =>
+    [...graph].flatMap(([file, imports]) => from.test(file) ? imports.filter((i) => to.test(i)).map((i) => `${file} -> ${i}`) : []);
+
+  it("src/common/ imports nothing outside itself; server/ takes nothing from src/ but src/common/", () => {
+    expect(importing(/^src\/common\//, /^(?!src\/common\/)/)).toEqual([]);
+    expect(importing(/^server\//, /^src\/(?!common\/)/)).toEqual([]);
+  });
+
+  it("src/ imports nothing from adapters/ or server/, and its protocol steps know no flow, session or facade", () => {
+    expect(importing(/^src\//, /^(adapters|server)\//)).toEqual([]);
+    expect(importing(/^src\/protocol\//, /^src\/(login|session|api)\/|^src\/(cli_auth|options|issuer)\.ts$/)).toEqual([]);
+    expect(importing(/^adapters\//, /^server\//)).toEqual([]);
   });
 
   it("finds a cycle, type-only and dynamic edges included, and names its path (the check can fail)", () => {
