@@ -6,7 +6,7 @@
  * @module
  */
 import type { CliAuthError } from "../../src/common/errors.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 import type { CommandResult } from "../subprocess.ts";
 
 /** What a backend knows about the tool it ran. */

@@ -24,7 +24,7 @@
  */
 import { isCliAuthError, sanitizedCause } from "../../src/common/errors.ts";
 import { checkService } from "../../src/names.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 import { caseSafeName, rawNameIsDistinct } from "./_case_safe_names.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
 import { currentOs, osName } from "../os.ts";

@@ -14,7 +14,7 @@
  */
 import type { KeychainStore } from "./types.ts";
 import { checkService } from "../../src/names.ts";
-import type { StoreAction } from "../storage/_profile.ts";
+import type { StoreAction } from "../storage/_store_error.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
 import { type FailureReason, toolFailure } from "./_failure.ts";

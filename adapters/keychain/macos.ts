@@ -17,7 +17,7 @@
 import type { KeychainStore } from "./types.ts";
 import { CliAuthError } from "../../src/common/errors.ts";
 import { checkService } from "../../src/names.ts";
-import type { StoreAction } from "../storage/_profile.ts";
+import type { StoreAction } from "../storage/_store_error.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";
 import { chunkedStore, type EntryBackend, partName } from "./_chunks.ts";
 import { type FailureReason, toolFailure } from "./_failure.ts";

@@ -59,7 +59,7 @@
  */
 import type { KeychainStore } from "./types.ts";
 import { checkService, checkStorageKey } from "../../src/names.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 import { type CommandResult, type CommandRunner, runCommand } from "../subprocess.ts";
 import { isManifest, joinParts, parseManifest, planWrite } from "./_chunks.ts";
 import { caseSafeName, hasRawName } from "./_case_safe_names.ts";

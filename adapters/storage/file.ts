@@ -22,7 +22,7 @@ import type { CredentialStore, Logger } from "../../src/contracts.ts";
 import { withLock } from "../lock.ts";
 import { currentOs, osName } from "../os.ts";
 import { checkService, checkStorageKey } from "../../src/names.ts";
-import { type StoreAction, storeError } from "./_profile.ts";
+import { type StoreAction, storeError } from "./_store_error.ts";
 
 /**
  * Options of {@link fileStore}.
