@@ -1,7 +1,7 @@
 /**
  * What a runtime's folder (`deno/`, `bun/`, `node/`) supplies to the runtime-neutral adapters: {@link RuntimePieces}.
- * The types live here, apart from `runtimes.ts` (the table that loads the folders), so that no runtime module imports
- * the module that imports it.
+ * Types only (nothing to load), apart from `runtimes.ts` (the table that loads the folders), so that no runtime module
+ * imports the module that imports it.
  *
  * @module
  */
@@ -55,6 +55,3 @@ export interface RuntimePieces {
     routedFetch(ca: readonly string[]): Promise<RoutedFetch>;
   };
 }
-
-/** How long a listener's close waits for a response in flight before ending connections. */
-export const CLOSE_GRACE_MS = 250;

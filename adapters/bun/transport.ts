@@ -6,7 +6,7 @@
  */
 
 import type { RoutedFetch } from "../runtime_pieces.ts";
-import { withDefaultTrust } from "../transport/_default_trust.ts";
+import { withDefaultTrust } from "../node/transport.ts";
 
 /**
  * Makes Bun's routed fetch.

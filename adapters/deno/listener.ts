@@ -4,7 +4,7 @@
  * @module
  */
 import type { Listen } from "../../src/contracts.ts";
-import { CLOSE_GRACE_MS } from "../runtime_pieces.ts";
+import { CLOSE_GRACE_MS } from "../../src/login/loopback_server.ts";
 
 interface DenoServer {
   shutdown(): Promise<void>;

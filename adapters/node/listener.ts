@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Listen } from "../../src/contracts.ts";
-import { CLOSE_GRACE_MS } from "../runtime_pieces.ts";
+import { CLOSE_GRACE_MS } from "../../src/login/loopback_server.ts";
 
 /** Largest request head accepted, in bytes. */
 export const MAX_HEADER_BYTES = 8 * 1024;

@@ -3,11 +3,15 @@
  * CAs, one per proxy, kept for the connections' reuse. Node's `fetch` reads no proxy from the environment, so a
  * direct request without extra CAs is the plain `fetch`. `undici` is imported on the first request that needs it.
  *
+ * Also the trust both Node and Bun need (Bun's transport imports it from here): a CA list given to their TLS
+ * REPLACES the default trust (checked: Node's `connect.ca` / `requestTls.ca`, Bun's `tls.ca` both drop
+ * `NODE_EXTRA_CA_CERTS`), so the default is rebuilt around the extra CAs: the runtime's bundled roots, the
+ * `NODE_EXTRA_CA_CERTS` file, then `ca`.
+ *
  * @module
  */
 
 import type { RoutedFetch } from "../runtime_pieces.ts";
-import { withDefaultTrust } from "../transport/_default_trust.ts";
 
 /**
  * Makes Node's routed fetch.
@@ -44,4 +48,30 @@ export function createRoutedFetch(ca: readonly string[], env: (name: string) => 
     if (!proxy && ca.length === 0) return await fetch(input, init);
     return await fetch(input, { ...init, dispatcher: await dispatcherFor(proxy) } as RequestInit);
   };
+}
+
+/**
+ * The bundled roots, the `NODE_EXTRA_CA_CERTS` file (when readable) and `ca`; `undefined` when `ca` is empty (the
+ * runtime's default trust then applies as it is).
+ *
+ * @param ca the extra CAs (PEM)
+ * @param env reads an environment variable (`NODE_EXTRA_CA_CERTS`)
+ * @returns the CA list for TLS options
+ */
+export async function withDefaultTrust(
+  ca: readonly string[],
+  env: (name: string) => string | undefined,
+): Promise<string[] | undefined> {
+  if (ca.length === 0) return undefined;
+  const [{ rootCertificates }, { readFileSync }] = await Promise.all([import("node:tls"), import("node:fs")]);
+  const extra: string[] = [];
+  const file = env("NODE_EXTRA_CA_CERTS");
+  if (file) {
+    try {
+      extra.push(readFileSync(file, "utf8"));
+    } catch {
+      // The runtime warned about an unreadable file at start-up already.
+    }
+  }
+  return [...rootCertificates, ...extra, ...ca];
 }

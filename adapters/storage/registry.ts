@@ -1,14 +1,14 @@
 /**
  * The stores a `storage` name stands for: one row per store, each loaded on first use by a literal `import()` (so
- * compiled binaries include them, and a CLI that reads one store never loads the others). Adding a store is one file
- * and one row here; the core (`src/`) never names a store.
+ * compiled binaries include them, and a CLI that reads one store never loads the others) behind a lazy store, which
+ * reports the row's kind until then. Adding a store is one file and one row here; the core (`src/`) never names a
+ * store.
  *
  * @module
  */
 
 import { CliAuthError } from "../../src/common/errors.ts";
 import type { CreateStore, CredentialStore, Logger, StorageKind } from "../../src/contracts.ts";
-import { lazyStore } from "./lazy.ts";
 
 /** One store: the kind `status()` reports before it is loaded (`undefined` when only the store knows), and its maker. */
 interface StoreRow {
@@ -49,3 +49,36 @@ export const createStore: CreateStore = (name, options) => {
   const { service, logger } = options;
   return lazyStore(row.kind, () => row.make({ service, logger }));
 };
+
+/**
+ * Wraps a store that is created on first use.
+ *
+ * @param kind the kind to report before the store is loaded (`undefined` when only the store knows, as `"auto"`)
+ * @param load creates the store
+ * @returns a store that delegates to it
+ *
+ * @example Usage
+ * ```ts
+ * import { memoryStore } from "@x/cli-auth/adapters";
+ * import { lazyStore } from "./registry.ts";
+ * const store = lazyStore("memory", () => Promise.resolve(memoryStore()));
+ * await store.set("default", "{}");
+ * ```
+ */
+export function lazyStore(kind: StorageKind | undefined, load: () => Promise<CredentialStore>): CredentialStore {
+  let loaded: CredentialStore | undefined;
+  let loading: Promise<CredentialStore> | undefined;
+  const store = () =>
+    loading ??= load().then((value) => {
+      loaded = value;
+      return value;
+    });
+  return {
+    get kind() {
+      return loaded?.kind ?? kind;
+    },
+    get: async (key) => await (await store()).get(key),
+    set: async (key, value) => await (await store()).set(key, value),
+    delete: async (key) => await (await store()).delete(key),
+  };
+}

@@ -57,6 +57,17 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
+/**
+ * How long a {@link Listen}er's close waits for a response in flight (the browser's page) before ending connections.
+ *
+ * @example Usage
+ * ```ts
+ * import { CLOSE_GRACE_MS } from "./loopback_server.ts";
+ * console.assert(CLOSE_GRACE_MS === 250);
+ * ```
+ */
+export const CLOSE_GRACE_MS = 250;
+
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1"]);
 
 /**
