@@ -1,81 +1,15 @@
 /**
- * The errors a protected resource answers with (RFC 6750 §3, RFC 9449 §7): how a verification failure becomes a
- * {@link CliAuthError} and how that error becomes a `WWW-Authenticate` header with a `Bearer` and/or a `DPoP`
- * challenge.
+ * The challenges a protected resource answers with (RFC 6750 §3, RFC 9449 §7): how a verifier's refusal (a
+ * {@link CliAuthError}) becomes a `WWW-Authenticate` header with a `Bearer` and/or a `DPoP` challenge. The refusals
+ * themselves are made in _refusals.ts.
  *
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
-import type { AuthorizationScheme } from "./bearer.ts";
-
-/** How a failure was caused: no credentials at all (or an unknown scheme), or credentials that failed. */
-interface InvalidTokenOptions {
-  /**
-   * The request carried no usable credentials (no `Authorization` header, or another scheme). RFC 6750 §3.1 says the
-   * challenge then carries no error code.
-   */
-  missing?: boolean;
-  /** The underlying failure, without the token. */
-  cause?: unknown;
-}
-
-/**
- * A `CliAuthError` with code `invalid_token` and HTTP status 401. `errorDescription` is the text the
- * `WWW-Authenticate` header carries; it never contains the token.
- *
- * @param description a sentence that says what is wrong with the token, and nothing secret
- * @param options whether credentials were missing altogether, and the cause
- * @returns the error to throw
- */
-export function invalidToken(description: string, options: InvalidTokenOptions = {}): CliAuthError {
-  return new CliAuthError("invalid_token", description, {
-    error: options.missing ? undefined : "invalid_token",
-    errorDescription: description,
-    status: 401,
-    cause: options.cause,
-  });
-}
-
-/**
- * A `CliAuthError` with code `invalid_token` (status 401) whose OAuth error is `invalid_dpop_proof`: the DPoP proof
- * itself is missing, malformed, badly signed, for another request, too old or replayed (RFC 9449 §7.1).
- *
- * @param description what is wrong with the proof, nothing secret
- * @param cause the underlying failure
- * @param hint what the server's operator can do, when it is the server's side that refused
- * @returns the error to throw
- */
-export function invalidDpopProof(description: string, cause?: unknown, hint?: string): CliAuthError {
-  return new CliAuthError("invalid_token", description, {
-    error: "invalid_dpop_proof",
-    errorDescription: description,
-    status: 401,
-    cause,
-    hint,
-  });
-}
-
-/** Nonces to send in `DPoP-Nonce` with a `use_dpop_nonce` error. */
-const nonces = new WeakMap<CliAuthError, string>();
-
-/**
- * A `CliAuthError` with code `invalid_token` (status 401) whose OAuth error is `use_dpop_nonce`: the proof carried
- * no nonce, or one this server no longer accepts; the answer hands out `nonce` in a `DPoP-Nonce` header (RFC 9449 §9).
- *
- * @param nonce the nonce the client is to use
- * @returns the error to throw
- */
-export function useDpopNonce(nonce: string): CliAuthError {
-  const description = "This API requires a server nonce in DPoP proofs: retry with the one in the DPoP-Nonce header";
-  const error = new CliAuthError("invalid_token", description, {
-    error: "use_dpop_nonce",
-    errorDescription: description,
-    status: 401,
-  });
-  nonces.set(error, nonce);
-  return error;
-}
+import type { CliAuthError } from "../src/errors.ts";
+import type { AuthorizationScheme } from "./_authorization_header.ts";
+import { challengeContextOf } from "./_challenge_context.ts";
+import { nonceOf } from "./_refusals.ts";
 
 /**
  * The nonce to send in a `DPoP-Nonce` response header with an error, if it is a `use_dpop_nonce` error from a
@@ -107,49 +41,7 @@ export function useDpopNonce(nonce: string): CliAuthError {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export function dpopNonceOf(error: CliAuthError): string | undefined {
-  return nonces.get(error);
-}
-
-/**
- * What the verifier knew when it refused a request, for the challenges: the scheme the request used (when its
- * `Authorization` header could be read) and the schemes the API takes.
- */
-export interface ChallengeContext {
-  /** The scheme the request used; the challenge of that scheme carries the error (RFC 9449 §7.2). */
-  used?: AuthorizationScheme;
-  /** Whether the API takes Bearer tokens (not when it requires DPoP). */
-  bearer: boolean;
-  /** The algorithms the API takes for DPoP proofs, when it takes DPoP at all: the `algs` parameter. */
-  dpopAlgorithms?: readonly string[];
-}
-
-const contexts = new WeakMap<CliAuthError, ChallengeContext>();
-
-/**
- * Records what the verifier knew about a refusal (see {@link ChallengeContext}), for {@link wwwAuthenticate}.
- *
- * @param error the refusal
- * @param context the scheme used and the schemes offered
- */
-export function setChallengeContext(error: CliAuthError, context: ChallengeContext): void {
-  if (!contexts.has(error)) contexts.set(error, context);
-}
-
-/**
- * A `CliAuthError` with code `insufficient_scope` and HTTP status 403, naming the scopes the request needs.
- *
- * @param required the scopes the route requires
- * @returns the error to throw
- */
-export function insufficientScope(required: readonly string[]): CliAuthError {
-  const description = `The access token lacks a required scope (${required.join(" ")})`;
-  return new CliAuthError("insufficient_scope", description, {
-    error: "insufficient_scope",
-    errorDescription: description,
-    status: 403,
-    scopes: [...required],
-    hint: "Log in again asking for the scopes this API requires",
-  });
+  return nonceOf(error);
 }
 
 /**
@@ -204,7 +96,7 @@ export interface ChallengeOptions {
  */
 export function bearerChallenge(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
   if (!isTokenError(error)) return undefined;
-  const used = contexts.get(error)?.used;
+  const used = challengeContextOf(error)?.used;
   return challenge("Bearer", error, used === undefined || used === "Bearer", options);
 }
 
@@ -233,7 +125,7 @@ export function bearerChallenge(error: CliAuthError, options: ChallengeOptions =
  */
 export function wwwAuthenticate(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
   if (!isTokenError(error)) return undefined;
-  const context = contexts.get(error) ?? { bearer: true };
+  const context = challengeContextOf(error) ?? { bearer: true };
   const offered: AuthorizationScheme[] = [];
   if (context.bearer) offered.push("Bearer");
   if (context.dpopAlgorithms) offered.push("DPoP");

@@ -7,7 +7,8 @@
 
 import { type CliAuthError, isCliAuthError } from "../src/errors.ts";
 import { type ChallengeOptions, wwwAuthenticate } from "./challenge.ts";
-import { json, unauthorizedResponse } from "./unauthorized_response.ts";
+import { json } from "./_json_response.ts";
+import { unauthorizedResponse } from "./unauthorized_response.ts";
 import type { Verifier, VerifyOptions } from "./verifier.ts";
 
 /**

@@ -45,9 +45,6 @@ export { DEFAULT_REDIS_REPLAY_PREFIX, DEFAULT_REDIS_REPLAY_TIMEOUT_MS, redisRepl
 export type { RedisReplayCacheOptions, RedisSend } from "./redis_replay_cache.ts";
 export { createDpopNonceSource, DEFAULT_DPOP_NONCE_LIFETIME_MS } from "./dpop_nonce.ts";
 export type { DpopNonceOptions, DpopNonceSource } from "./dpop_nonce.ts";
-export { jwkThumbprint } from "./dpop_proof.ts";
-export { parseAuthorizationHeader } from "./bearer.ts";
-export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
 export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";
 export type { IntrospectionOptions } from "./introspection.ts";
 export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./issuer_key_set.ts";
@@ -59,7 +56,6 @@ export {
   hashPersonalAccessToken,
   isPersonalAccessTokenWellFormed,
   personalAccessTokenPattern,
-  timingSafeEqual,
 } from "./personal_access_token.ts";
 export type {
   PersonalAccessToken,

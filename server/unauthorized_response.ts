@@ -7,6 +7,7 @@
 
 import { isCliAuthError } from "../src/errors.ts";
 import { type ChallengeOptions, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
+import { json } from "./_json_response.ts";
 
 /** Codes that mean the issuer could not be asked right now: the client may simply retry. */
 const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discovery_failed"]);
@@ -69,19 +70,4 @@ export function unauthorizedResponse(error: unknown, options: ChallengeOptions =
     }, { "retry-after": "5" });
   }
   return json(500, { error: "server_error", error_description: "The access token could not be checked" });
-}
-
-/**
- * A JSON response that no cache keeps.
- *
- * @param status the HTTP status
- * @param body the JSON body
- * @param headers more headers
- * @returns the response
- */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
 }

@@ -7,13 +7,14 @@
 import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/errors.ts";
 import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/discovery.ts";
 import type { HttpOptions } from "../src/http.ts";
-import { type PresentedCredentials, readCredentials } from "./bearer.ts";
-import { insufficientScope, invalidToken, setChallengeContext } from "./challenge.ts";
-import { canShareInFlight } from "./in_flight.ts";
+import { type PresentedCredentials, readCredentials } from "./_authorization_header.ts";
+import { setChallengeContext } from "./_challenge_context.ts";
+import { insufficientScope, invalidToken } from "./_refusals.ts";
+import { canShareInFlight } from "./_in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
 import { createIssuerKeySet, type JwksCacheOptions } from "./issuer_key_set.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
-import { looksLikeJwt, verifyJwtAccessToken } from "./jwt_access_token.ts";
+import { looksLikeJwt, verifyJwtAccessToken } from "./_jwt_access_token.ts";
 import {
   checkPrefix,
   type PersonalAccessTokenVerification,
