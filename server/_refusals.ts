@@ -102,3 +102,49 @@ export function insufficientScope(required: readonly string[]): CliAuthError {
     hint: "Log in again asking for the scopes this API requires",
   });
 }
+
+/**
+ * What a call demanded of the user's sign-in (RFC 9470 §3): the `acr` values it accepts and the greatest age of the
+ * authentication, in seconds.
+ */
+export interface UserAuthenticationRequirements {
+  /** The authentication context class references the call accepts (`acr_values` in the challenge). */
+  acrValues?: readonly string[];
+  /** How many seconds ago the user may have authenticated at most (`max_age` in the challenge). */
+  maxAge?: number;
+}
+
+/** What a step-up refusal asks for, for the `acr_values` and `max_age` of its challenge. */
+const stepUps = new WeakMap<CliAuthError, UserAuthenticationRequirements>();
+
+/**
+ * A `CliAuthError` with code `insufficient_user_authentication` and HTTP status 401 (RFC 9470 §3): the token is valid
+ * but the sign-in behind it is too weak (`acr`) or too old (`auth_time`); the challenge names what to ask for.
+ *
+ * @param description what falls short, nothing secret
+ * @param required what the call demanded: it goes into the challenge as `acr_values` and `max_age`
+ * @returns the error to throw
+ */
+export function insufficientUserAuthentication(
+  description: string,
+  required: UserAuthenticationRequirements,
+): CliAuthError {
+  const error = new CliAuthError("insufficient_user_authentication", description, {
+    error: "insufficient_user_authentication",
+    errorDescription: description,
+    status: 401,
+    hint: "Log in again with the authentication the challenge asks for (acr_values, max_age)",
+  });
+  stepUps.set(error, required);
+  return error;
+}
+
+/**
+ * What a step-up refusal asks for.
+ *
+ * @param error a refusal
+ * @returns the requirements, or `undefined` for any other error
+ */
+export function stepUpOf(error: CliAuthError): UserAuthenticationRequirements | undefined {
+  return stepUps.get(error);
+}

@@ -9,7 +9,7 @@
 import type { CliAuthError } from "../src/errors.ts";
 import type { AuthorizationScheme } from "./_authorization_header.ts";
 import { challengeContextOf } from "./_challenge_context.ts";
-import { nonceOf } from "./_refusals.ts";
+import { nonceOf, stepUpOf } from "./_refusals.ts";
 
 /**
  * The nonce to send in a `DPoP-Nonce` response header with an error, if it is a `use_dpop_nonce` error from a
@@ -65,8 +65,10 @@ export interface ChallengeOptions {
 
 /**
  * The `Bearer` challenge alone for a verification failure: `Bearer error="invalid_token", error_description="…"`
- * (401), `Bearer error="insufficient_scope", …, scope="…"` (403), or a bare `Bearer` challenge when the request had
- * no credentials (RFC 6750 §3.1). For an API that also takes DPoP, use {@link wwwAuthenticate}, which adds the
+ * (401), `Bearer error="insufficient_scope", …, scope="…"` (403), the step-up challenge
+ * `Bearer error="insufficient_user_authentication", …, acr_values="…", max_age=N` (401, RFC 9470 §3: with what the
+ * call's `acrValues` and `maxAge` asked for), or a bare `Bearer` challenge when the request had no credentials
+ * (RFC 6750 §3.1). For an API that also takes DPoP, use {@link wwwAuthenticate}, which adds the
  * `DPoP` challenge and puts the error on the scheme the request used. Descriptions are reduced to the characters
  * RFC 6750 allows in them, so the header is always well-formed; `realm` and `resource_metadata` are quoted with `\`
  * escapes.
@@ -92,6 +94,7 @@ export interface ChallengeOptions {
  * }
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function bearerChallenge(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
@@ -104,8 +107,9 @@ export function bearerChallenge(error: CliAuthError, options: ChallengeOptions =
  * The whole `WWW-Authenticate` value for a verification failure, with one challenge per scheme the API takes
  * (RFC 9449 §7.2): `Bearer` unless the verifier requires DPoP, and `DPoP` with `algs="…"` unless the verifier was made
  * with `dpop: false`. The error goes on the challenge of the scheme the request used; a request without credentials
- * gets bare challenges (`Bearer, DPoP algs="ES256 …"`, RFC 6750 §3.1). `realm` and `resource_metadata` (RFC 9728 §5.1)
- * go on every challenge. For an error that did not come from a verifier, this is {@link bearerChallenge}.
+ * gets bare challenges (`Bearer, DPoP algs="ES256 …"`, RFC 6750 §3.1). A step-up refusal's `acr_values` and
+ * `max_age` (RFC 9470 §3) go with the error. `realm` and `resource_metadata` (RFC 9728 §5.1) go on every
+ * challenge. For an error that did not come from a verifier, this is {@link bearerChallenge}.
  *
  * @param error what `verifyRequest` threw
  * @param options `realm` and `resource_metadata` to add
@@ -121,6 +125,7 @@ export function bearerChallenge(error: CliAuthError, options: ChallengeOptions =
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.2
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function wwwAuthenticate(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
@@ -137,10 +142,14 @@ export function wwwAuthenticate(error: CliAuthError, options: ChallengeOptions =
 }
 
 function isTokenError(error: CliAuthError): boolean {
-  return error.code === "invalid_token" || error.code === "insufficient_scope";
+  return error.code === "invalid_token" || error.code === "insufficient_scope" ||
+    error.code === "insufficient_user_authentication";
 }
 
-/** One challenge: `realm`, then the error (when this scheme carries it), `algs` for DPoP, `resource_metadata`. */
+/**
+ * One challenge: `realm`, then the error (when this scheme carries it, with `scope`, or RFC 9470's `acr_values` and
+ * `max_age`), `algs` for DPoP, `resource_metadata`.
+ */
 function challenge(
   scheme: AuthorizationScheme,
   error: CliAuthError,
@@ -156,6 +165,9 @@ function challenge(
     if (error.code === "insufficient_scope" && error.scopes?.length) {
       parameters.push(`scope=${quote(rfc6750Text(error.scopes.join(" ")))}`);
     }
+    const stepUp = stepUpOf(error);
+    if (stepUp?.acrValues?.length) parameters.push(`acr_values=${quote(stepUp.acrValues.join(" "))}`);
+    if (stepUp?.maxAge !== undefined) parameters.push(`max_age=${stepUp.maxAge}`);
   }
   if (scheme === "DPoP" && algorithms?.length) parameters.push(`algs=${quote(algorithms.join(" "))}`);
   if (options.resourceMetadata !== undefined) parameters.push(`resource_metadata=${quote(options.resourceMetadata)}`);
