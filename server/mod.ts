@@ -4,7 +4,8 @@
  *
  * - {@link createVerifier}: checks JWT access tokens (RFC 9068) against the issuer's keys, opaque tokens by
  *   introspection (RFC 7662), and personal access tokens by the hash you stored; DPoP-bound tokens (RFC 9449) with
- *   their proofs, replays refused, server nonces when you want them.
+ *   their proofs, replays refused, server nonces when you want them; per call, required scopes and step-up
+ *   (RFC 9470: `acrValues`, `maxAge`, answered with an `insufficient_user_authentication` challenge).
  * - {@link identityHandler}: a `GET /me` route answering `{ subject, type, scopes, claims }`, for the CLI's
  *   `identityEndpoint`; {@link unauthorizedResponse} answers a failed verification the same way on any route.
  * - {@link resourceMetadataHandler}: the RFC 9728 `/.well-known/oauth-protected-resource` document, so that a CLI
