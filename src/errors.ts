@@ -45,6 +45,8 @@ export type CliAuthErrorCode =
   | "port_unavailable"
   | "invalid_token"
   | "insufficient_scope"
+  /** The API (RFC 9470) needs a stronger (`acr`) or more recent (`auth_time`) sign-in than the token's: log in again. */
+  | "insufficient_user_authentication"
   | "invalid_options";
 
 /**

@@ -1,7 +1,9 @@
 // JWT access token rules with tokens the test signs itself (a stand-in issuer on loopback serves the keys):
 // algorithms, key selection, header rules, each claim on its own, sender-constrained tokens, and garbage input.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
+import type { CliAuthError } from "../../server/mod.ts";
+import { rejection } from "../support/reject.ts";
+import { verifierFor } from "./support/verifier.ts";
 import { type Alg, claims, encodeJson, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
 
 const API = "https://api.example.test/";
@@ -25,23 +27,16 @@ afterAll(async () => {
   await server?.close();
 });
 
-function verifier(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuer: server.issuer, audience: API, http, ...options });
-}
+const verifier = verifierFor(() => ({ issuer: server.issuer, audience: API, http }));
 
 const sign = (key: TestKey, overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
   signJwt(key, claims(server.issuer, API, overrides), header);
 
 async function invalid(promise: Promise<unknown>, description: RegExp): Promise<CliAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    expect((error as CliAuthError).code).toBe("invalid_token");
-    expect((error as CliAuthError).errorDescription).toMatch(description);
-    return error as CliAuthError;
-  }
-  throw new Error("expected invalid_token");
+  const error = await rejection(promise);
+  expect(error.code).toBe("invalid_token");
+  expect(error.errorDescription).toMatch(description);
+  return error;
 }
 
 describe("JWT access tokens: algorithms and keys", () => {
@@ -198,13 +193,10 @@ describe("verifyRequest() never throws anything but CliAuthError", () => {
       "=",
     ];
     for (const token of garbage) {
-      try {
-        await v.verifyRequest(new Request("https://api.example.test/", { headers: { authorization: `Bearer ${token}` } }));
-        throw new Error(`accepted ${token}`);
-      } catch (error) {
-        expect(error, token).toBeInstanceOf(CliAuthError);
-        expect((error as CliAuthError).code, token).toBe("invalid_token");
-      }
+      const error = await rejection(
+        v.verifyRequest(new Request("https://api.example.test/", { headers: { authorization: `Bearer ${token}` } })),
+      );
+      expect(error.code, token).toBe("invalid_token");
     }
   });
 });
