@@ -18,7 +18,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as oauth from "oauth4webapi";
-import { createVerifier, jwkThumbprint, redisReplayCache } from "../server/mod.ts";
+import { createVerifier, redisReplayCache } from "../server/mod.ts";
+import { jwkThumbprint } from "../server/_dpop_proof.ts";
 import { connectRedis, hasRedisServer, type PrivateRedis, type RedisConnection, startRedis } from "../test/server/support/redis.ts";
 import { loadServerBefore } from "./_before.ts";
 

@@ -1,81 +1,15 @@
 /**
- * The errors a protected resource answers with (RFC 6750 §3, RFC 9449 §7): how a verification failure becomes a
- * {@link CliAuthError} and how that error becomes a `WWW-Authenticate` header with a `Bearer` and/or a `DPoP`
- * challenge.
+ * The challenges a protected resource answers with (RFC 6750 §3, RFC 9449 §7): how a verifier's refusal (a
+ * {@link CliAuthError}) becomes a `WWW-Authenticate` header with a `Bearer` and/or a `DPoP` challenge. The refusals
+ * themselves are made in _refusals.ts.
  *
  * @module
  */
 
-import { CliAuthError } from "../src/common/errors.ts";
-import type { AuthorizationScheme } from "./bearer.ts";
-
-/** How a failure was caused: no credentials at all (or an unknown scheme), or credentials that failed. */
-interface InvalidTokenOptions {
-  /**
-   * The request carried no usable credentials (no `Authorization` header, or another scheme). RFC 6750 §3.1 says the
-   * challenge then carries no error code.
-   */
-  missing?: boolean;
-  /** The underlying failure, without the token. */
-  cause?: unknown;
-}
-
-/**
- * A `CliAuthError` with code `invalid_token` and HTTP status 401. `errorDescription` is the text the
- * `WWW-Authenticate` header carries; it never contains the token.
- *
- * @param description a sentence that says what is wrong with the token, and nothing secret
- * @param options whether credentials were missing altogether, and the cause
- * @returns the error to throw
- */
-export function invalidToken(description: string, options: InvalidTokenOptions = {}): CliAuthError {
-  return new CliAuthError("invalid_token", description, {
-    error: options.missing ? undefined : "invalid_token",
-    errorDescription: description,
-    status: 401,
-    cause: options.cause,
-  });
-}
-
-/**
- * A `CliAuthError` with code `invalid_token` (status 401) whose OAuth error is `invalid_dpop_proof`: the DPoP proof
- * itself is missing, malformed, badly signed, for another request, too old or replayed (RFC 9449 §7.1).
- *
- * @param description what is wrong with the proof, nothing secret
- * @param cause the underlying failure
- * @param hint what the server's operator can do, when it is the server's side that refused
- * @returns the error to throw
- */
-export function invalidDpopProof(description: string, cause?: unknown, hint?: string): CliAuthError {
-  return new CliAuthError("invalid_token", description, {
-    error: "invalid_dpop_proof",
-    errorDescription: description,
-    status: 401,
-    cause,
-    hint,
-  });
-}
-
-/** Nonces to send in `DPoP-Nonce` with a `use_dpop_nonce` error. */
-const nonces = new WeakMap<CliAuthError, string>();
-
-/**
- * A `CliAuthError` with code `invalid_token` (status 401) whose OAuth error is `use_dpop_nonce`: the proof carried
- * no nonce, or one this server no longer accepts; the answer hands out `nonce` in a `DPoP-Nonce` header (RFC 9449 §9).
- *
- * @param nonce the nonce the client is to use
- * @returns the error to throw
- */
-export function useDpopNonce(nonce: string): CliAuthError {
-  const description = "This API requires a server nonce in DPoP proofs: retry with the one in the DPoP-Nonce header";
-  const error = new CliAuthError("invalid_token", description, {
-    error: "use_dpop_nonce",
-    errorDescription: description,
-    status: 401,
-  });
-  nonces.set(error, nonce);
-  return error;
-}
+import type { CliAuthError } from "../src/common/errors.ts";
+import type { AuthorizationScheme } from "./_authorization_header.ts";
+import { challengeContextOf } from "./_challenge_context.ts";
+import { nonceOf, stepUpOf } from "./_refusals.ts";
 
 /**
  * The nonce to send in a `DPoP-Nonce` response header with an error, if it is a `use_dpop_nonce` error from a
@@ -107,49 +41,7 @@ export function useDpopNonce(nonce: string): CliAuthError {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export function dpopNonceOf(error: CliAuthError): string | undefined {
-  return nonces.get(error);
-}
-
-/**
- * What the verifier knew when it refused a request, for the challenges: the scheme the request used (when its
- * `Authorization` header could be read) and the schemes the API takes.
- */
-export interface ChallengeContext {
-  /** The scheme the request used; the challenge of that scheme carries the error (RFC 9449 §7.2). */
-  used?: AuthorizationScheme;
-  /** Whether the API takes Bearer tokens (not when it requires DPoP). */
-  bearer: boolean;
-  /** The algorithms the API takes for DPoP proofs, when it takes DPoP at all: the `algs` parameter. */
-  dpopAlgorithms?: readonly string[];
-}
-
-const contexts = new WeakMap<CliAuthError, ChallengeContext>();
-
-/**
- * Records what the verifier knew about a refusal (see {@link ChallengeContext}), for {@link wwwAuthenticate}.
- *
- * @param error the refusal
- * @param context the scheme used and the schemes offered
- */
-export function setChallengeContext(error: CliAuthError, context: ChallengeContext): void {
-  if (!contexts.has(error)) contexts.set(error, context);
-}
-
-/**
- * A `CliAuthError` with code `insufficient_scope` and HTTP status 403, naming the scopes the request needs.
- *
- * @param required the scopes the route requires
- * @returns the error to throw
- */
-export function insufficientScope(required: readonly string[]): CliAuthError {
-  const description = `The access token lacks a required scope (${required.join(" ")})`;
-  return new CliAuthError("insufficient_scope", description, {
-    error: "insufficient_scope",
-    errorDescription: description,
-    status: 403,
-    scopes: [...required],
-    hint: "Log in again asking for the scopes this API requires",
-  });
+  return nonceOf(error);
 }
 
 /**
@@ -173,8 +65,10 @@ export interface ChallengeOptions {
 
 /**
  * The `Bearer` challenge alone for a verification failure: `Bearer error="invalid_token", error_description="…"`
- * (401), `Bearer error="insufficient_scope", …, scope="…"` (403), or a bare `Bearer` challenge when the request had
- * no credentials (RFC 6750 §3.1). For an API that also takes DPoP, use {@link wwwAuthenticate}, which adds the
+ * (401), `Bearer error="insufficient_scope", …, scope="…"` (403), the step-up challenge
+ * `Bearer error="insufficient_user_authentication", …, acr_values="…", max_age=N` (401, RFC 9470 §3: with what the
+ * call's `acrValues` and `maxAge` asked for), or a bare `Bearer` challenge when the request had no credentials
+ * (RFC 6750 §3.1). For an API that also takes DPoP, use {@link wwwAuthenticate}, which adds the
  * `DPoP` challenge and puts the error on the scheme the request used. Descriptions are reduced to the characters
  * RFC 6750 allows in them, so the header is always well-formed; `realm` and `resource_metadata` are quoted with `\`
  * escapes.
@@ -200,11 +94,12 @@ export interface ChallengeOptions {
  * }
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function bearerChallenge(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
   if (!isTokenError(error)) return undefined;
-  const used = contexts.get(error)?.used;
+  const used = challengeContextOf(error)?.used;
   return challenge("Bearer", error, used === undefined || used === "Bearer", options);
 }
 
@@ -212,8 +107,9 @@ export function bearerChallenge(error: CliAuthError, options: ChallengeOptions =
  * The whole `WWW-Authenticate` value for a verification failure, with one challenge per scheme the API takes
  * (RFC 9449 §7.2): `Bearer` unless the verifier requires DPoP, and `DPoP` with `algs="…"` unless the verifier was made
  * with `dpop: false`. The error goes on the challenge of the scheme the request used; a request without credentials
- * gets bare challenges (`Bearer, DPoP algs="ES256 …"`, RFC 6750 §3.1). `realm` and `resource_metadata` (RFC 9728 §5.1)
- * go on every challenge. For an error that did not come from a verifier, this is {@link bearerChallenge}.
+ * gets bare challenges (`Bearer, DPoP algs="ES256 …"`, RFC 6750 §3.1). A step-up refusal's `acr_values` and
+ * `max_age` (RFC 9470 §3) go with the error. `realm` and `resource_metadata` (RFC 9728 §5.1) go on every
+ * challenge. For an error that did not come from a verifier, this is {@link bearerChallenge}.
  *
  * @param error what `verifyRequest` threw
  * @param options `realm` and `resource_metadata` to add
@@ -229,11 +125,12 @@ export function bearerChallenge(error: CliAuthError, options: ChallengeOptions =
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.2
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function wwwAuthenticate(error: CliAuthError, options: ChallengeOptions = {}): string | undefined {
   if (!isTokenError(error)) return undefined;
-  const context = contexts.get(error) ?? { bearer: true };
+  const context = challengeContextOf(error) ?? { bearer: true };
   const offered: AuthorizationScheme[] = [];
   if (context.bearer) offered.push("Bearer");
   if (context.dpopAlgorithms) offered.push("DPoP");
@@ -245,10 +142,14 @@ export function wwwAuthenticate(error: CliAuthError, options: ChallengeOptions =
 }
 
 function isTokenError(error: CliAuthError): boolean {
-  return error.code === "invalid_token" || error.code === "insufficient_scope";
+  return error.code === "invalid_token" || error.code === "insufficient_scope" ||
+    error.code === "insufficient_user_authentication";
 }
 
-/** One challenge: `realm`, then the error (when this scheme carries it), `algs` for DPoP, `resource_metadata`. */
+/**
+ * One challenge: `realm`, then the error (when this scheme carries it, with `scope`, or RFC 9470's `acr_values` and
+ * `max_age`), `algs` for DPoP, `resource_metadata`.
+ */
 function challenge(
   scheme: AuthorizationScheme,
   error: CliAuthError,
@@ -264,6 +165,9 @@ function challenge(
     if (error.code === "insufficient_scope" && error.scopes?.length) {
       parameters.push(`scope=${quote(rfc6750Text(error.scopes.join(" ")))}`);
     }
+    const stepUp = stepUpOf(error);
+    if (stepUp?.acrValues?.length) parameters.push(`acr_values=${quote(stepUp.acrValues.join(" "))}`);
+    if (stepUp?.maxAge !== undefined) parameters.push(`max_age=${stepUp.maxAge}`);
   }
   if (scheme === "DPoP" && algorithms?.length) parameters.push(`algs=${quote(algorithms.join(" "))}`);
   if (options.resourceMetadata !== undefined) parameters.push(`resource_metadata=${quote(options.resourceMetadata)}`);

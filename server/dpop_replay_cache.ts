@@ -7,7 +7,7 @@
  */
 
 import { CliAuthError } from "../src/common/errors.ts";
-import { invalidDpopProof } from "./challenge.ts";
+import { invalidDpopProof } from "./_refusals.ts";
 
 /**
  * Where the proofs already seen are kept. `use` must be atomic: of two concurrent calls with one `id`, exactly one

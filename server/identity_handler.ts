@@ -7,7 +7,8 @@
 
 import { type CliAuthError, isCliAuthError } from "../src/common/errors.ts";
 import { type ChallengeOptions, wwwAuthenticate } from "./challenge.ts";
-import { json, unauthorizedResponse } from "./unauthorized_response.ts";
+import { json } from "./_json_response.ts";
+import { unauthorizedResponse } from "./unauthorized_response.ts";
 import type { Verifier, VerifyOptions } from "./verifier.ts";
 
 /**
@@ -39,6 +40,8 @@ export interface IdentityHandlerOptions extends VerifyOptions, ChallengeOptions 
  *   token (the error on the `DPoP` challenge when the request used DPoP), bare `Bearer, DPoP algs="…"` challenges
  *   when the request has no token (RFC 6750 §3.1, RFC 9449 §7.2), `DPoP error="use_dpop_nonce"` plus a `DPoP-Nonce`
  *   header when the verifier demands server nonces;
+ * - `401` with `error="insufficient_user_authentication", …, acr_values="…", max_age=N` when `acrValues` or
+ *   `maxAge` are required and the token's sign-in falls short (step-up, RFC 9470);
  * - `403` with `error="insufficient_scope"` when `scopes` are required and missing;
  * - `503` (`Retry-After: 5`) when the issuer cannot be reached, `500` for a server misconfiguration;
  * - `405` for methods other than GET and HEAD.
@@ -70,13 +73,18 @@ export function identityHandler(
   verifier: Pick<Verifier, "verifyRequest">,
   options: IdentityHandlerOptions = {},
 ): (request: Request) => Promise<Response> {
-  const { onError, realm, resourceMetadata, accepts, scopes } = options;
+  const { onError, realm, resourceMetadata, accepts, scopes, acrValues, maxAge } = options;
   return async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return json(405, { error: "invalid_request", error_description: "Use GET" }, { allow: "GET, HEAD" });
     }
     try {
-      const { subject, type, scopes: granted, claims } = await verifier.verifyRequest(request, { accepts, scopes });
+      const { subject, type, scopes: granted, claims } = await verifier.verifyRequest(request, {
+        accepts,
+        scopes,
+        acrValues,
+        maxAge,
+      });
       return json(200, { subject, type, scopes: granted, claims }, { vary: "authorization" });
     } catch (error) {
       // Failures that are not the client's fault answer 503/500 without detail: report them.

@@ -11,9 +11,9 @@ import { CliAuthError } from "../src/common/errors.ts";
 import { toCliAuthError } from "../src/common/error_mapping.ts";
 import type { AuthorizationServer } from "../src/common/discovery.ts";
 import { type HttpOptions, requestOptions } from "../src/common/http.ts";
-import { invalidToken } from "./challenge.ts";
-import { canShareInFlight } from "./in_flight.ts";
-import { type ClaimExpectations, checkAccessTokenClaims } from "./token_claims.ts";
+import { invalidToken } from "./_refusals.ts";
+import { canShareInFlight } from "./_in_flight.ts";
+import { type ClaimExpectations, checkAccessTokenClaims } from "./_token_claims.ts";
 import { clientIdOf, scopesOf, type VerifiedToken } from "./verified_token.ts";
 
 /**
@@ -112,7 +112,7 @@ export function createIntrospector(
   const cache = new Map<string, { token: VerifiedToken; until: number }>();
   /**
    * Requests in flight by SHA-256 of the token: concurrent checks of one token share one request (except on
-   * Cloudflare Workers, see in_flight.ts).
+   * Cloudflare Workers, see _in_flight.ts).
    */
   const pending = new Map<string, Promise<VerifiedToken>>();
   const share = canShareInFlight();

@@ -4,7 +4,8 @@
  *
  * - {@link createVerifier}: checks JWT access tokens (RFC 9068) against the issuer's keys, opaque tokens by
  *   introspection (RFC 7662), and personal access tokens by the hash you stored; DPoP-bound tokens (RFC 9449) with
- *   their proofs, replays refused, server nonces when you want them.
+ *   their proofs, replays refused, server nonces when you want them; per call, required scopes and step-up
+ *   (RFC 9470: `acrValues`, `maxAge`, answered with an `insufficient_user_authentication` challenge).
  * - {@link identityHandler}: a `GET /me` route answering `{ subject, type, scopes, claims }`, for the CLI's
  *   `identityEndpoint`; {@link unauthorizedResponse} answers a failed verification the same way on any route.
  * - {@link resourceMetadataHandler}: the RFC 9728 `/.well-known/oauth-protected-resource` document, so that a CLI
@@ -45,9 +46,6 @@ export { DEFAULT_REDIS_REPLAY_PREFIX, DEFAULT_REDIS_REPLAY_TIMEOUT_MS, redisRepl
 export type { RedisReplayCacheOptions, RedisSend } from "./redis_replay_cache.ts";
 export { createDpopNonceSource, DEFAULT_DPOP_NONCE_LIFETIME_MS } from "./dpop_nonce.ts";
 export type { DpopNonceOptions, DpopNonceSource } from "./dpop_nonce.ts";
-export { jwkThumbprint } from "./dpop_proof.ts";
-export { parseAuthorizationHeader } from "./bearer.ts";
-export type { AuthorizationScheme, PresentedCredentials } from "./bearer.ts";
 export { DEFAULT_INTROSPECTION_CACHE_ENTRIES, DEFAULT_INTROSPECTION_CACHE_TTL_MS } from "./introspection.ts";
 export type { IntrospectionOptions } from "./introspection.ts";
 export { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS } from "./issuer_key_set.ts";
@@ -59,7 +57,6 @@ export {
   hashPersonalAccessToken,
   isPersonalAccessTokenWellFormed,
   personalAccessTokenPattern,
-  timingSafeEqual,
 } from "./personal_access_token.ts";
 export type {
   PersonalAccessToken,

@@ -11,7 +11,7 @@
  */
 
 import { CliAuthError, sanitizedCause } from "../src/common/errors.ts";
-import { invalidToken } from "./challenge.ts";
+import { invalidToken } from "./_refusals.ts";
 import type { VerifiedToken } from "./verified_token.ts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -174,15 +174,16 @@ export function personalAccessTokenPattern(prefix: string, options: { bytes?: nu
 
 /**
  * Compares two strings in time that depends only on their lengths, not on where they differ: for comparing a stored
- * hash with a computed one.
+ * hash with a computed one (the verifier does it when the lookup returns `hash`). Not exported by the entry.
  *
  * @param a one string
  * @param b the other
  * @returns whether they are equal
  *
  * @example Usage
- * ```ts
- * import { hashPersonalAccessToken, timingSafeEqual } from "@x/cli-auth/server";
+ * ```ts ignore
+ * import { hashPersonalAccessToken } from "@x/cli-auth/server";
+ * import { timingSafeEqual } from "./personal_access_token.ts";
  * declare const presented: string, storedHash: string;
  * const ok = timingSafeEqual(await hashPersonalAccessToken(presented), storedHash);
  * ```

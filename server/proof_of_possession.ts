@@ -3,7 +3,7 @@
  * key it is bound to. This is the one place that sees the request, the scheme, the token and its claims together.
  *
  * DPoP (RFC 9449): a token whose claims (JWT payload or introspection answer) carry `cnf.jkt` is accepted only with
- * the `DPoP` scheme and a valid proof (dpop_proof.ts) made with the key of that thumbprint, carrying a server nonce
+ * the `DPoP` scheme and a valid proof (_dpop_proof.ts) made with the key of that thumbprint, carrying a server nonce
  * when the verifier demands them, and never seen before (dpop_replay_cache.ts). A token bound to a key is never
  * accepted as a bearer token (RFC 9449 §7.2), nor one bound by a method this server does not check (RFC 7800).
  *
@@ -16,10 +16,10 @@
  */
 
 import { CliAuthError } from "../src/common/errors.ts";
-import type { PresentedCredentials } from "./bearer.ts";
-import { invalidDpopProof, invalidToken, useDpopNonce } from "./challenge.ts";
+import type { PresentedCredentials } from "./_authorization_header.ts";
+import { invalidDpopProof, invalidToken, useDpopNonce } from "./_refusals.ts";
 import type { DpopNonceSource } from "./dpop_nonce.ts";
-import { checkDpopProof, ProofKeyCache, sha256 } from "./dpop_proof.ts";
+import { checkDpopProof, ProofKeyCache, sha256 } from "./_dpop_proof.ts";
 import { createDpopReplayCache, type DpopReplayCache } from "./dpop_replay_cache.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
 import type { VerifiedToken } from "./verified_token.ts";

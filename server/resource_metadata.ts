@@ -8,7 +8,7 @@
 
 import { CliAuthError } from "../src/common/errors.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
-import { json } from "./unauthorized_response.ts";
+import { json } from "./_json_response.ts";
 
 /** The RFC 9728 §3 well-known suffix. */
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";

@@ -7,6 +7,7 @@
 
 import { isCliAuthError } from "../src/common/errors.ts";
 import { type ChallengeOptions, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
+import { json } from "./_json_response.ts";
 
 /** Codes that mean the issuer could not be asked right now: the client may simply retry. */
 const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discovery_failed"]);
@@ -14,7 +15,8 @@ const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discov
 /**
  * The response for what `verifyRequest` threw:
  *
- * - `401` for `invalid_token` and `403` for `insufficient_scope`, with the `WWW-Authenticate` challenges of
+ * - `401` for `invalid_token` and `insufficient_user_authentication` (step-up, RFC 9470: the challenge carries
+ *   `acr_values` and `max_age`) and `403` for `insufficient_scope`, with the `WWW-Authenticate` challenges of
  *   {@link wwwAuthenticate} (`Bearer` and `DPoP`, the error on the scheme the request used, `realm` and RFC 9728
  *   `resource_metadata` when given), a `DPoP-Nonce` header with a `use_dpop_nonce` error (RFC 9449 §9), and
  *   `{ error, error_description }` as JSON (no `error` when the request carried no credentials, RFC 6750 §3.1);
@@ -46,6 +48,7 @@ const UNAVAILABLE = new Set(["network_error", "timeout", "server_error", "discov
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
+ * @see https://www.rfc-editor.org/rfc/rfc9470#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
 export function unauthorizedResponse(error: unknown, options: ChallengeOptions = {}): Response {
@@ -69,19 +72,4 @@ export function unauthorizedResponse(error: unknown, options: ChallengeOptions =
     }, { "retry-after": "5" });
   }
   return json(500, { error: "server_error", error_description: "The access token could not be checked" });
-}
-
-/**
- * A JSON response that no cache keeps.
- *
- * @param status the HTTP status
- * @param body the JSON body
- * @param headers more headers
- * @returns the response
- */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
 }

@@ -7,13 +7,15 @@
 import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/common/errors.ts";
 import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/common/discovery.ts";
 import type { HttpOptions } from "../src/common/http.ts";
-import { type PresentedCredentials, readCredentials } from "./bearer.ts";
-import { insufficientScope, invalidToken, setChallengeContext } from "./challenge.ts";
-import { canShareInFlight } from "./in_flight.ts";
+import { type PresentedCredentials, readCredentials } from "./_authorization_header.ts";
+import { setChallengeContext } from "./_challenge_context.ts";
+import { checkStepUpOptions, checkUserAuthentication } from "./_step_up.ts";
+import { insufficientScope, invalidToken } from "./_refusals.ts";
+import { canShareInFlight } from "./_in_flight.ts";
 import { createIntrospector, type IntrospectionOptions, type Introspector } from "./introspection.ts";
 import { createIssuerKeySet, type JwksCacheOptions } from "./issuer_key_set.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
-import { looksLikeJwt, verifyJwtAccessToken } from "./jwt_access_token.ts";
+import { looksLikeJwt, verifyJwtAccessToken } from "./_jwt_access_token.ts";
 import {
   checkPrefix,
   type PersonalAccessTokenVerification,
@@ -124,12 +126,30 @@ export interface VerifierOptions {
  * import type { VerifyOptions } from "@x/cli-auth/server";
  * const deployRoute: VerifyOptions = { accepts: ["pat"], scopes: ["deploy"] };
  * ```
+ * @example A route that needs a second factor used within the last five minutes (step-up, RFC 9470)
+ * ```ts
+ * import type { VerifyOptions } from "@x/cli-auth/server";
+ * const deleteRoute: VerifyOptions = { scopes: ["projects:write"], acrValues: ["urn:example:mfa"], maxAge: 300 };
+ * ```
  */
 export interface VerifyOptions {
   /** Token kinds this route accepts: a subset of the verifier's (default: all of them). */
   accepts?: readonly TokenType[];
   /** Scopes the token must all have; otherwise `insufficient_scope`. */
   scopes?: readonly string[];
+  /**
+   * Step-up (RFC 9470): the authentication context classes this route accepts. A token whose `acr` claim is none of
+   * them (or that has none) is refused with `insufficient_user_authentication`, and the challenge carries
+   * `acr_values="…"` so the client can sign in again asking for one. Values may not contain spaces, quotes or
+   * backslashes.
+   */
+  acrValues?: readonly string[];
+  /**
+   * Step-up (RFC 9470): how many seconds ago the user may have authenticated at most. A token whose `auth_time` is
+   * older (beyond the clock tolerance) or missing is refused with `insufficient_user_authentication`, and the
+   * challenge carries `max_age=N`. `0` asks for a sign-in just now (within the clock tolerance).
+   */
+  maxAge?: number;
 }
 
 /**
@@ -150,6 +170,8 @@ export interface Verifier {
    * @throws {CliAuthError} `invalid_token` (status 401) for every problem with the request, its token or its DPoP
    *   proof (OAuth `error` `invalid_token`, `invalid_dpop_proof` for the proof itself, `use_dpop_nonce` when a server
    *   nonce is due: {@link unauthorizedResponse} answers each properly),
+   *   `insufficient_user_authentication` (401) for a valid token whose sign-in is weaker or older than the call's
+   *   `acrValues` / `maxAge` ask (checked before the scopes),
    *   `insufficient_scope` (403) for a valid token without the required scopes; `network_error`, `timeout`,
    *   `server_error`, `discovery_failed`, `invalid_client`, `invalid_response` when the issuer cannot be asked
    *   (answer 503, not 401); `invalid_options` for `accepts` outside the verifier's. Never anything else.
@@ -306,12 +328,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const accepts = verifyOptions.accepts === undefined
         ? accepted
         : checkAccepts(verifyOptions.accepts, accepted, "accepts");
+      const stepUp = checkStepUpOptions(verifyOptions);
       presented = credentials();
       // One clock reading for the whole verification: the token's times, the proof's age and its replay record are
       // all judged at the same instant.
       const time = now();
       const verified = await verify(presented.token, accepts, time);
       const token = await possession.check({ credentials: request ? presented : undefined, request, token: verified, now: time });
+      // Authentication before authorisation: a sign-in too weak or too old is a 401 (RFC 9470), a missing scope a 403.
+      if (stepUp) checkUserAuthentication(token.claims, stepUp, time, tolerance);
       const required = verifyOptions.scopes ?? [];
       if (required.some((scope) => !token.scopes.includes(scope))) throw insufficientScope(required);
       return token;

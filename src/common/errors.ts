@@ -114,6 +114,8 @@ export type CliAuthErrorCode =
   | "invalid_token"
   /** The API needs scopes this login did not grant (`scopes` on the error names them). Log in again asking for them. */
   | "insufficient_scope"
+  /** The API (RFC 9470) needs a stronger (`acr`) or more recent (`auth_time`) sign-in than the token's: log in again. */
+  | "insufficient_user_authentication"
   /** The options (or a name, URL or value given to the library) cannot work; the message says which. Fix the call. */
   | "invalid_options";
 

@@ -2,10 +2,12 @@
 // with the issuer's public key as the HMAC secret) and a key of another type than the header's algorithm are
 // refused, for access tokens and for DPoP proofs, and never reach the key set. Tokens from a stand-in issuer.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVerifier, jwkThumbprint, type Verifier } from "../../server/mod.ts";
+import { createVerifier } from "../../server/mod.ts";
+import { jwkThumbprint } from "../../server/_dpop_proof.ts";
 import { claims, encodeJson, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
 import { dpopKeyPair, dpopRequest, makeProof, publicJwk } from "./support/dpop.ts";
 import { rejection } from "../support/reject.ts";
+import { verifierFor } from "./support/verifier.ts";
 
 const API = "https://api.example.test/";
 const ME = "https://api.example.test/me";
@@ -23,7 +25,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const verifier = (): Verifier => createVerifier({ issuer: server.issuer, audience: API, http });
+const verifier = verifierFor(() => ({ issuer: server.issuer, audience: API, http }));
 const b64u = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 /** A JWT MACed with `secret` under an HMAC algorithm. */

@@ -10,12 +10,12 @@ import {
   createDpopReplayCache,
   createVerifier,
   identityHandler,
-  jwkThumbprint,
   unauthorizedResponse,
   type Verifier,
   type VerifierOptions,
   wwwAuthenticate,
 } from "../../server/mod.ts";
+import { jwkThumbprint } from "../../server/_dpop_proof.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { runtimeKey } from "../support/runtime.ts";
 import { serve, type Served } from "./support/serve.ts";
@@ -31,6 +31,7 @@ import {
 } from "./support/key_server.ts";
 import { http, issueTokens } from "./support/tokens.ts";
 import { rejection } from "../support/reject.ts";
+import { verifierFor } from "./support/verifier.ts";
 
 const API = "https://api.example.test/";
 const OPAQUE_API = "urn:example:opaque-dpop";
@@ -62,9 +63,7 @@ afterAll(async () => {
   await provider?.close();
 });
 
-function verifier(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuer: provider.issuer, audience: API, http, introspection, ...options });
-}
+const verifier = verifierFor(() => ({ issuer: provider.issuer, audience: API, http, introspection }));
 
 const claimsOf = (jwt: string) => JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
 

@@ -3,10 +3,12 @@
 // up to and including the last instant it is accepted, however the clock ticks during a verification.
 // The verifier-level cases use DPoP-bound tokens of a stand-in issuer on loopback (no provider needed).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDpopReplayCache, createVerifier, jwkThumbprint, type Verifier, type VerifierOptions } from "../../server/mod.ts";
+import { createDpopReplayCache } from "../../server/mod.ts";
+import { jwkThumbprint } from "../../server/_dpop_proof.ts";
 import { claims, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
 import { dpopKeyPair, dpopRequest, makeProof, publicJwk } from "./support/dpop.ts";
 import { rejection, throws } from "../support/reject.ts";
+import { verifierFor } from "./support/verifier.ts";
 
 const API = "https://api.example.test/";
 const ME = "https://api.example.test/me";
@@ -79,14 +81,13 @@ describe("createVerifier() replays at the edge of the proof window (injected clo
     await issuer?.close();
   });
 
-  const verifier = (now: () => number, options: Partial<VerifierOptions> = {}): Verifier =>
-    createVerifier({ issuer: issuer.issuer, audience: API, http, now, ...options });
+  const verifier = verifierFor(() => ({ issuer: issuer.issuer, audience: API, http }));
 
   it("refuses a proof replayed at the last instant it is accepted (iat + window + tolerance)", async () => {
     const iat = Math.floor(Date.now() / 1000);
     const last = (iat + 60 + 30) * 1000;
     let now = last - 5_000;
-    const v = verifier(() => now);
+    const v = verifier({ now: () => now });
     const proof = await makeProof(keyPair, { htu: ME, token, iat });
     expect((await v.verifyRequest(dpopRequest(ME, token, proof))).confirmation).toBeDefined();
     now = last;
@@ -108,7 +109,7 @@ describe("createVerifier() replays at the edge of the proof window (injected clo
       let base = last - 5_000;
       let ticking = false;
       const now = () => (ticking && reads++ >= ticksAfter ? base + 1 : base);
-      const v = verifier(now);
+      const v = verifier({ now });
       const proof = await makeProof(keyPair, { htu: ME, token, iat });
       await v.verifyRequest(dpopRequest(ME, token, proof));
       base = last;
@@ -123,7 +124,7 @@ describe("createVerifier() replays at the edge of the proof window (injected clo
   it("refuses new proofs (fail closed) while its replay cache is full, and never accepts a captured one", async () => {
     let now = Date.now();
     const replayCache = createDpopReplayCache({ maxEntries: 2, now: () => now });
-    const v = verifier(() => now, { dpop: { replayCache } });
+    const v = verifier({ now: () => now, dpop: { replayCache } });
     const victim = await makeProof(keyPair, { htu: ME, token });
     await v.verifyRequest(dpopRequest(ME, token, victim));
     // The attacker, holding some valid DPoP-bound token, floods the cache with fresh proofs.

@@ -13,6 +13,7 @@ import {
 } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { runtimeKey } from "../support/runtime.ts";
+import { allChallenges } from "./support/challenges.ts";
 import { serve, type Served } from "./support/serve.ts";
 import { http, issueTokens } from "./support/tokens.ts";
 
@@ -47,22 +48,6 @@ const me = (authorization?: string, init: RequestInit = {}) =>
     ...init,
     headers: authorization === undefined ? {} : { authorization },
   });
-
-/**
- * The challenges of a 401/403 as a client parses them: oauth4webapi's protectedResourceRequest() (what a CLI calling
- * its API uses) rejects with a WWWAuthenticateChallengeError carrying the parsed challenges.
- */
-async function allChallenges(response: Response): Promise<oauth.WWWAuthenticateChallenge[]> {
-  try {
-    await oauth.protectedResourceRequest("t", "GET", new URL("https://api.example.test/me"), new Headers(), null, {
-      [oauth.customFetch]: () => Promise.resolve(response),
-    });
-  } catch (error) {
-    expect(error).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
-    return (error as oauth.WWWAuthenticateChallengeError).cause;
-  }
-  throw new Error("expected a challenge");
-}
 
 /** The Bearer challenge of a verifier's 401/403, checking that the DPoP challenge beside it names the algorithms. */
 async function challenges(response: Response): Promise<oauth.WWWAuthenticateChallenge> {

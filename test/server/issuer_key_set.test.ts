@@ -3,9 +3,10 @@
 // fails past the max age, timeout, bad answers, and no sharing on Cloudflare Workers. jose times its cooldown and
 // max age with Date.now(): simulated time is vitest's fake Date (toFake: ["Date"]), never a sleep.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CliAuthError, createVerifier, identityHandler, type Verifier, type VerifierOptions } from "../../server/mod.ts";
+import { CliAuthError, createVerifier, identityHandler } from "../../server/mod.ts";
 import { claims, generateTestKey, type KeyServer, signJwt, startKeyServer, type TestKey } from "./support/key_server.ts";
 import { rejection } from "../support/reject.ts";
+import { verifierFor } from "./support/verifier.ts";
 
 const API = "https://api.example.test/";
 const http = { allowInsecureRequests: true, timeoutMs: 2_000 };
@@ -31,9 +32,7 @@ function simulateTime(): (ms: number) => void {
   return (ms) => vi.setSystemTime(Date.now() + ms);
 }
 
-function verifier(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuer: server.issuer, audience: API, http, ...options });
-}
+const verifier = verifierFor(() => ({ issuer: server.issuer, audience: API, http }));
 
 const token = (key: TestKey, overrides: Record<string, unknown> = {}) => signJwt(key, claims(server.issuer, API, overrides));
 

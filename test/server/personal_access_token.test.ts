@@ -7,8 +7,8 @@ import {
   isPersonalAccessTokenWellFormed,
   type PersonalAccessTokenRecord,
   personalAccessTokenPattern,
-  timingSafeEqual,
 } from "../../server/mod.ts";
+import { timingSafeEqual } from "../../server/personal_access_token.ts";
 import { rejection, throws } from "../support/reject.ts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -10,10 +10,10 @@ import {
   createDpopNonceSource,
   createVerifier,
   DEFAULT_REDIS_REPLAY_PREFIX,
-  jwkThumbprint,
   redisReplayCache,
   unauthorizedResponse,
 } from "../../server/mod.ts";
+import { jwkThumbprint } from "../../server/_dpop_proof.ts";
 import { scriptCommand } from "../support/run_script.ts";
 import { rejection, throws } from "../support/reject.ts";
 import { claims, generateTestKey, type KeyServer, signJwt, startKeyServer } from "./support/key_server.ts";

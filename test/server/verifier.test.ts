@@ -2,11 +2,12 @@
 // resource (RFC 9068), opaque tokens by introspection (RFC 7662), and forged tokens built with Web Crypto.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { createProtocolContext, resolveAuthorizationServer, revokeToken, type TokenSet } from "../../src/mod.ts";
-import { type CliAuthError, createVerifier, type Verifier, type VerifierOptions } from "../../server/mod.ts";
+import { type CliAuthError, createVerifier } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { claims, encodeJson, generateTestKey, signJwt } from "./support/key_server.ts";
 import { http, issueTokens } from "./support/tokens.ts";
 import { rejection } from "../support/reject.ts";
+import { verifierFor } from "./support/verifier.ts";
 
 const API = "https://api.example.test/";
 const OTHER_API = "https://other.example.test/";
@@ -33,9 +34,7 @@ afterAll(async () => {
   await provider?.close();
 });
 
-function verifier(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuer: provider.issuer, audience: API, http, ...options });
-}
+const verifier = verifierFor(() => ({ issuer: provider.issuer, audience: API, http }));
 
 function bearer(token: string): Request {
   return new Request("https://api.example.test/me", { headers: { authorization: `Bearer ${token}` } });
@@ -260,8 +259,7 @@ describe("createVerifier() across issuers", () => {
 });
 
 describe("createVerifier() with opaque tokens (introspection)", () => {
-  const opaqueVerifier = (options: Partial<VerifierOptions> = {}) =>
-    createVerifier({ issuer: provider.issuer, audience: OPAQUE_API, http, introspection, ...options });
+  const opaqueVerifier = verifierFor(() => ({ issuer: provider.issuer, audience: OPAQUE_API, http, introspection }));
 
   it("verifies an opaque token by introspection with the API's credentials", async () => {
     expect(opaque.accessToken.split(".")).toHaveLength(1);

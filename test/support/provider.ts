@@ -25,6 +25,23 @@ export interface ProviderOptions {
   tls?: { keyFile: string; certFile: string };
   /** The issuer's host name instead of the listening address (e.g. `idp.test`, which only a test proxy resolves). */
   hostName?: string;
+  /**
+   * Step-up (RFC 9470): the acr values the provider may assert (`acr_values_supported`). A login completes with the
+   * first `acr_values` entry of the authorization or device request that is one of them, else with the first of
+   * them; `auth_time` is the time of the login. JWT access tokens for a resource and introspection answers carry
+   * `acr` and `auth_time`; ID tokens carry `acr` when the request had `acr_values`.
+   */
+  acrValues?: string[];
+  /** With `acrValues`: every login completes with the first of them, whatever `acr_values` asked (a server that ignores it). */
+  ignoreAcrValues?: boolean;
+  /**
+   * Client ID Metadata Documents (`features.clientIdMetadataDocument`, draft-02): an https `client_id` URL is
+   * fetched as the client's metadata; discovery says `client_id_metadata_document_supported: true`. Give the
+   * document server's CA in `extraCaFile`.
+   */
+  clientIdMetadataDocument?: boolean;
+  /** A PEM file of CAs the provider process trusts besides the system's (its `NODE_EXTRA_CA_CERTS`). */
+  extraCaFile?: string;
 }
 
 /** One request the provider saw. */
@@ -65,9 +82,10 @@ export const NODE = process.env.CLI_AUTH_TEST_NODE ?? "node";
  * Starts a provider; resolves once it listens.
  */
 export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
-  const child: ChildProcess = spawn(NODE, [script, JSON.stringify(options)], {
+  const { extraCaFile, ...serverOptions } = options;
+  const child: ChildProcess = spawn(NODE, [script, JSON.stringify(serverOptions)], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
+    env: { ...process.env, NODE_OPTIONS: "", ...(extraCaFile ? { NODE_EXTRA_CA_CERTS: extraCaFile } : {}) },
   });
   let stderr = "";
   child.stderr!.setEncoding("utf8");

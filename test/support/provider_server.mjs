@@ -33,6 +33,15 @@ const {
   // test proxy resolves), and the /__test/ routes move to a plain-HTTP listener on 127.0.0.1 (the `admin` URL).
   tls,
   hostName,
+  // Step-up (opt-in): the acr values the provider may assert (acr_values_supported). A login completes with the first
+  // acr_values entry of the authorization (or device) request that is one of them, else with the first of them; with
+  // ignoreAcrValues always the first (a server that does not honour acr_values). auth_time is the login's time. Access
+  // tokens (JWT for a resource, and opaque ones at introspection) carry acr and auth_time (extraTokenClaims).
+  acrValues,
+  ignoreAcrValues = false,
+  // Client ID Metadata Documents (opt-in, experimental in oidc-provider 9.13): an https client_id URL is fetched as
+  // the client's metadata. The process must trust the document server's CA (NODE_EXTRA_CA_CERTS, set by provider.ts).
+  clientIdMetadataDocument = false,
 } = options;
 
 const keys = [
@@ -56,6 +65,12 @@ const resourceEntries = Object.entries(resources);
 const grants = (list) => (deviceFlow ? list : list.filter((g) => !g.includes("device_code")));
 
 const configuration = {
+  ...(acrValues ? { acrValues, extraTokenClaims: authenticationClaims } : {}),
+  // oidc-provider refuses to fetch from special-use addresses (loopback included) with a dispatcher of its own; the
+  // document server of the tests is on loopback, so its fetch goes without that guard.
+  ...(clientIdMetadataDocument
+    ? { fetch: (url, { dispatcher: _ssrfGuard, ...init }) => globalThis.fetch(url, init) }
+    : {}),
   clients: [
     {
       client_id: "cli",
@@ -104,6 +119,7 @@ const configuration = {
     userinfo: { enabled: userinfo },
     introspection: { enabled: true },
     registration: { enabled: registration },
+    clientIdMetadataDocument: clientIdMetadataDocument ? { enabled: true, ack: "draft-02" } : { enabled: false },
     dPoP: dpop
       ? { enabled: true, nonceSecret: dpopNonce ? randomBytes(32) : undefined, requireNonce: () => dpopNonce }
       : { enabled: false },
@@ -148,6 +164,18 @@ const configuration = {
   },
 };
 
+/**
+ * extraTokenClaims: the acr and auth_time of the sign-in behind an access token, from the code, device code or
+ * refresh token it was issued for (oidc-provider keeps them there, not on the access token).
+ */
+function authenticationClaims(ctx, token) {
+  if (token.kind !== "AccessToken") return undefined;
+  const entities = ctx?.oidc?.entities ?? {};
+  const source = entities.AuthorizationCode ?? entities.DeviceCode ?? entities.RefreshToken;
+  if (!source) return undefined;
+  return { acr: source.acr, auth_time: source.authTime };
+}
+
 // Learn our port first so the issuer can name it.
 const server = tls ? createHttpsServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }) : createServer();
 await new Promise((resolve) => server.listen(port, host, resolve));
@@ -159,6 +187,20 @@ if (admin) await new Promise((resolve) => admin.listen(0, "127.0.0.1", resolve))
 
 const provider = new Provider(issuer, configuration);
 provider.proxy = false;
+
+// The development login page completes a login with an account only: the scripted user's login gets its acr here.
+if (acrValues) {
+  const finish = provider.interactionResult.bind(provider);
+  provider.interactionResult = async (req, res, result, resultOptions) => {
+    if (result?.login && result.login.acr === undefined) {
+      const { params } = await provider.interactionDetails(req, res);
+      const requested = typeof params.acr_values === "string" ? params.acr_values.split(" ") : [];
+      const acr = ignoreAcrValues ? undefined : requested.find((value) => acrValues.includes(value));
+      result = { ...result, login: { ...result.login, acr: acr ?? acrValues[0] } };
+    }
+    return await finish(req, res, result, resultOptions);
+  };
+}
 
 provider.use(async (ctx, next) => {
   if (ctx.path.startsWith("/__test/")) {

@@ -44,6 +44,12 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
 export interface ResourceServerOptions {
   /** Demand DPoP server nonces (RFC 9449 §9) from clients. */
   dpopNonce?: boolean;
+  /**
+   * What `/api/step-up` demands of the sign-in behind a token (RFC 9470; the verifier's per-call `acrValues` and
+   * `maxAge`): a token that falls short is answered `401` with the step-up challenge. Default: `acrValues`
+   * `["urn:test:mfa"]`.
+   */
+  stepUp?: { acrValues?: string[]; maxAge?: number };
 }
 
 export async function startResourceServer(options: ResourceServerOptions = {}): Promise<ResourceServer> {
@@ -89,6 +95,13 @@ export async function startResourceServer(options: ResourceServerOptions = {}): 
         try {
           await verifier!.verifyRequest(request, { scopes: ["api:read", "admin"] });
           response = Response.json({ ok: true });
+        } catch (error) {
+          response = unauthorizedResponse(error, { resourceMetadata: metadataUrl });
+        }
+      } else if (path === "/api/step-up") {
+        try {
+          const token = await verifier!.verifyRequest(request, options.stepUp ?? { acrValues: ["urn:test:mfa"] });
+          response = Response.json({ subject: token.subject, acr: token.claims.acr, auth_time: token.claims.auth_time });
         } catch (error) {
           response = unauthorizedResponse(error, { resourceMetadata: metadataUrl });
         }

@@ -10,10 +10,17 @@ const REDIRECT = "http://127.0.0.1:41112/callback";
 /**
  * Signs `login` in at the provider and returns the tokens, asking for `resource` when given. With `dpop`, the token
  * request carries proofs made with that key pair (and retries once on `use_dpop_nonce`), so the tokens are bound to it.
+ * `extraParams` go on the authorization request (e.g. `acr_values`, `max_age`).
  */
 export async function issueTokens(
   issuer: string,
-  options: { resource?: string; scopes?: string[]; login?: string; dpop?: CryptoKeyPair } = {},
+  options: {
+    resource?: string;
+    scopes?: string[];
+    login?: string;
+    dpop?: CryptoKeyPair;
+    extraParams?: Record<string, string>;
+  } = {},
 ): Promise<TokenSet> {
   const as = await resolveAuthorizationServer({ issuer, http });
   const dpop = options.dpop ? oauth.DPoP({}, options.dpop) : undefined;
@@ -22,6 +29,7 @@ export async function issueTokens(
   const url = buildAuthorizationUrl(context, pkce, {
     redirectUri: REDIRECT,
     scopes: options.scopes ?? ["openid", "api:read", "offline_access"],
+    extraParams: options.extraParams,
   });
   const callback = await authorizeWithoutBrowser(url, { login: options.login ?? "alice" });
   const params = validateCallback(context, callback, pkce.state);

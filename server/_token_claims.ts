@@ -5,7 +5,7 @@
  * @module
  */
 
-import { invalidToken } from "./challenge.ts";
+import { invalidToken } from "./_refusals.ts";
 
 /** What the claims must say, and the clock to judge time by. */
 export interface ClaimExpectations {

@@ -1,17 +1,14 @@
 // parseAuthorizationHeader(): RFC 6750 §2.1 credentials, and which failures carry an error code.
 import { describe, expect, it } from "vitest";
-import { CliAuthError, parseAuthorizationHeader } from "../../server/mod.ts";
+import type { CliAuthError } from "../../server/mod.ts";
+import { parseAuthorizationHeader } from "../../server/_authorization_header.ts";
+import { throws } from "../support/reject.ts";
 
 function failure(header: string | null): CliAuthError {
-  try {
-    parseAuthorizationHeader(header);
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliAuthError);
-    expect((error as CliAuthError).code).toBe("invalid_token");
-    expect((error as CliAuthError).status).toBe(401);
-    return error as CliAuthError;
-  }
-  throw new Error(`accepted ${header}`);
+  const error = throws(() => parseAuthorizationHeader(header));
+  expect(error.code, String(header)).toBe("invalid_token");
+  expect(error.status, String(header)).toBe(401);
+  return error;
 }
 
 describe("parseAuthorizationHeader()", () => {

@@ -4,14 +4,14 @@
  * @module
  */
 
-import { invalidToken } from "./challenge.ts";
+import { invalidToken } from "./_refusals.ts";
 
 /**
  * The authentication schemes a token can arrive with: `Bearer` (RFC 6750), or `DPoP` with a proof (RFC 9449 §7.1).
  *
  * @example Usage
- * ```ts
- * import { parseAuthorizationHeader, type AuthorizationScheme } from "@x/cli-auth/server";
+ * ```ts ignore
+ * import { type AuthorizationScheme, parseAuthorizationHeader } from "./_authorization_header.ts";
  * const scheme: AuthorizationScheme = parseAuthorizationHeader("Bearer abc").scheme;
  * console.assert(scheme === "Bearer");
  * ```
@@ -22,8 +22,8 @@ export type AuthorizationScheme = "Bearer" | "DPoP";
  * What the `Authorization` header carried.
  *
  * @example Usage
- * ```ts
- * import type { PresentedCredentials } from "@x/cli-auth/server";
+ * ```ts ignore
+ * import type { PresentedCredentials } from "./_authorization_header.ts";
  * const credentials: PresentedCredentials = { scheme: "Bearer", token: "eyJhbGciOi..." };
  * ```
  */
@@ -51,9 +51,9 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * @throws {CliAuthError} `invalid_token`: no header or another scheme (`error` unset: the challenge then carries no
  *   error code, as RFC 6750 §3.1 asks), or a malformed header or token (`error` `"invalid_token"`)
  *
- * @example Read a token from a WebSocket upgrade request
- * ```ts
- * import { parseAuthorizationHeader } from "@x/cli-auth/server";
+ * @example Usage
+ * ```ts ignore
+ * import { parseAuthorizationHeader } from "./_authorization_header.ts";
  * const { scheme, token } = parseAuthorizationHeader("bearer eyJhbGciOiJFUzI1NiJ9.e30.sig");
  * console.assert(scheme === "Bearer" && token === "eyJhbGciOiJFUzI1NiJ9.e30.sig");
  * ```

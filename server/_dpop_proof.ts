@@ -16,8 +16,8 @@ import {
   type JWSHeaderParameters,
   jwtVerify,
 } from "jose";
-import { invalidDpopProof } from "./challenge.ts";
-import { joseRefusal, type JwtRole } from "./jose_errors.ts";
+import { invalidDpopProof } from "./_refusals.ts";
+import { joseRefusal, type JwtRole } from "./_jose_errors.ts";
 import { isShortRsaKey, keyFitsAlgorithm } from "./jws_algorithms.ts";
 
 /** A DPoP proof: refusals are `invalid_token` with the OAuth error `invalid_dpop_proof`. */
@@ -54,8 +54,8 @@ const KEY_CACHE_ENTRIES = 1_000;
  * @throws {TypeError} for another key type or a required member that is missing or not a string
  *
  * @example The `cnf.jkt` a DPoP key's tokens carry
- * ```ts
- * import { jwkThumbprint } from "@x/cli-auth/server";
+ * ```ts ignore
+ * import { jwkThumbprint } from "./_dpop_proof.ts";
  * const { publicKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
  * const jkt = await jwkThumbprint(await crypto.subtle.exportKey("jwk", publicKey));
  * console.assert(jkt.length === 43);

@@ -6,10 +6,10 @@
  */
 
 import { base64url, type FlattenedJWSInput, type JWSHeaderParameters, jwtVerify } from "jose";
-import { invalidToken } from "./challenge.ts";
+import { invalidToken } from "./_refusals.ts";
 import type { IssuerKey } from "./issuer_key_set.ts";
-import { joseRefusal, type JwtRole } from "./jose_errors.ts";
-import { type ClaimExpectations, checkAccessTokenClaims } from "./token_claims.ts";
+import { joseRefusal, type JwtRole } from "./_jose_errors.ts";
+import { type ClaimExpectations, checkAccessTokenClaims } from "./_token_claims.ts";
 import { clientIdOf, scopesOf, type VerifiedToken } from "./verified_token.ts";
 
 /** What a JWT access token is checked against. */
