@@ -12,8 +12,13 @@
  *
  * @module
  */
-import { loadPlatform } from "./adapters/platform.ts";
-import { CliAuth as CliAuthCore, type CliAuthOptions } from "./src/cli_auth.ts";
+import { CliAuth as CliAuthCore } from "./src/cli_auth.ts";
+import type { CliAuthOptions } from "./src/options.ts";
+import type { Platform } from "./src/contracts.ts";
+
+// The adapters are imported on first use (a literal path, so compiled binaries include them): importing
+// `@x/cli-auth` loads the facade, its options and the error class, and nothing of the runtime.
+const loadPlatform = async (): Promise<Platform> => (await import("./adapters/platform.ts")).loadPlatform();
 
 /**
  * Signs a command-line tool's user in and keeps the session, using the adapters of the running runtime (Deno, Bun
@@ -39,46 +44,57 @@ export class CliAuth extends CliAuthCore {
   }
 }
 
-export { DEFAULT_SCOPES } from "./src/cli_auth.ts";
-export type { AuthStatus, CliAuthOptions, LoginFlow, LoginOptions, LoginResult } from "./src/cli_auth.ts";
-export type { Session, User } from "./src/session.ts";
-export type { CallbackHandler, CallbackHandlerOptions } from "./src/callback.ts";
-export type { CallbackPageInfo, CallbackPageRenderer } from "./src/pages.ts";
-export type { AuthorizationRequestOptions, BrowserLoginOptions } from "./src/browser_login.ts";
-export type { LoginSignal } from "./src/login_signal.ts";
-export { CliAuthError, isCliAuthError } from "./src/errors.ts";
-export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./src/errors.ts";
-export type { FetchLike, HttpOptions } from "./src/http.ts";
-export type { CreateTransport, TransportOptions } from "./src/transport.ts";
-export type { ProxySetting } from "./src/proxy_env.ts";
-export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./src/discovery.ts";
-export type { ClientOptions, ProtocolContext } from "./src/protocol_context.ts";
-export type { Pkce } from "./src/pkce.ts";
-export type { AuthorizationUrlOptions } from "./src/authorize.ts";
-export type { GrantResult } from "./src/code_exchange.ts";
-export type { UserInfo } from "./src/userinfo.ts";
-export type { DeviceAuthorization, DevicePollResult } from "./src/device_flow.ts";
-export type { TokenSet } from "./src/token_set.ts";
+export { DEFAULT_SCOPES } from "./src/options.ts";
+export type { CliAuthOptions } from "./src/options.ts";
+export type { AuthStatus } from "./src/session/status.ts";
+export type { LoginFlow, LoginOptions, LoginResult } from "./src/login/login.ts";
+export type { Session, User } from "./src/session/session.ts";
+export type { CallbackHandler, CallbackHandlerOptions } from "./src/login/callback.ts";
+export type { CallbackPageInfo, CallbackPageRenderer } from "./src/login/pages.ts";
+export type { AuthorizationRequestOptions, BrowserLoginOptions } from "./src/login/browser_login.ts";
+export type { LoginSignal } from "./src/login/login_signal.ts";
+export type { LoopbackServer, LoopbackServerOptions } from "./src/login/loopback_server.ts";
+export { CliAuthError, isCliAuthError } from "./src/common/errors.ts";
+export type { CliAuthErrorCode, CliAuthErrorOptions, Operation } from "./src/common/errors.ts";
+export type { FetchLike, HttpOptions } from "./src/common/http.ts";
+export type { ProxySetting } from "./src/transport/proxy_env.ts";
+export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from "./src/common/discovery.ts";
+export type { ClientOptions, ProtocolContext } from "./src/protocol/protocol_context.ts";
+export type { Pkce } from "./src/protocol/pkce.ts";
+export type { AuthorizationUrlOptions } from "./src/protocol/authorize.ts";
+export type { GrantResult } from "./src/protocol/code_exchange.ts";
+export type { UserInfo } from "./src/protocol/userinfo.ts";
+export type { DeviceAuthorization, DevicePollResult } from "./src/protocol/device_flow.ts";
+export type { TokenSet } from "./src/protocol/token_set.ts";
 export type {
+  CreateStore,
+  CreateTransport,
   CredentialStore,
   EnvironmentSnapshot,
+  Listen,
+  Listener,
+  ListenOptions,
   LockOptions,
   Logger,
-  LoopbackServer,
-  LoopbackServerOptions,
+  OpenBrowser,
   Platform,
   StorageKind,
   StorageOption,
+  Terminal,
+  TransportOptions,
+  WithLock,
 } from "./src/contracts.ts";
-export type { FlowChoice, HeadlessReason } from "./src/flow_choice.ts";
-export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/device_login.ts";
-export type { ManualLoginOptions } from "./src/manual_login.ts";
-export type { GetAccessTokenOptions, LogoutResult, ResolvedToken } from "./src/cli_auth.ts";
-export type { RetryOptions } from "./src/retry.ts";
-export type { AuthenticatedFetchOptions, AuthenticatedFetchSession } from "./src/authenticated_fetch.ts";
-export type { StoredDpopKey } from "./src/dpop.ts";
-export type { ResourceServerMetadata } from "./src/resource_discovery.ts";
-export type { RegisteredClient } from "./src/client_registration.ts";
-export type { Client, ClientAuth, CryptoKeyPair, DPoPHandle, IDToken, TokenEndpointResponse } from "./src/oauth_types.ts";
+export type { FlowChoice, HeadlessReason } from "./src/login/flow_choice.ts";
+export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/login/device_login.ts";
+export type { ManualLoginOptions } from "./src/login/manual_login.ts";
+export type { GetAccessTokenOptions } from "./src/session/refresher.ts";
+export type { LogoutResult } from "./src/session/logout.ts";
+export type { ResolvedToken } from "./src/api/resolve_token.ts";
+export type { RetryOptions } from "./src/protocol/retry.ts";
+export type { AuthenticatedFetchOptions, AuthenticatedFetchSession } from "./src/api/authenticated_fetch.ts";
+export type { StoredDpopKey } from "./src/protocol/dpop.ts";
+export type { ResourceServerMetadata } from "./src/protocol/resource_discovery.ts";
+export type { RegisteredClient } from "./src/protocol/client_registration.ts";
+export type { Client, ClientAuth, CryptoKeyPair, DPoPHandle, IDToken, TokenEndpointResponse } from "./src/protocol/oauth_types.ts";
 // The runtime-neutral class `CliAuth` extends: the same API, with the platform supplied by the caller.
 export type { CliAuth as CliAuthCore } from "./src/cli_auth.ts";

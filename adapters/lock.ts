@@ -16,7 +16,9 @@
  * @module
  */
 import type { LockOptions } from "../src/contracts.ts";
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
+import { currentOs, type OsName } from "./os.ts";
+import { loadRuntime } from "./runtimes.ts";
 
 export type { LockOptions };
 
@@ -26,7 +28,8 @@ export type { LockOptions };
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_LOCK_STALE_MS, withLock } from "@x/cli-auth/adapters";
+ * import { withLock } from "@x/cli-auth/adapters";
+ * import { DEFAULT_LOCK_STALE_MS } from "./lock.ts";
  * await withLock("my-cli:refresh", () => {}, { staleMs: DEFAULT_LOCK_STALE_MS * 2 });
  * ```
  */
@@ -38,7 +41,7 @@ export const DEFAULT_LOCK_STALE_MS = 60_000;
  *
  * @example Usage
  * ```ts
- * import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS } from "@x/cli-auth/adapters";
+ * import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS } from "./lock.ts";
  * console.assert(DEFAULT_LOCK_TIMEOUT_MS > DEFAULT_LOCK_STALE_MS);
  * ```
  */
@@ -65,7 +68,7 @@ interface Owner {
   token: string;
 }
 
-interface Platform {
+interface Host {
   fs: Fs;
   join: (...parts: string[]) => string;
   isAbsolute: (path: string) => boolean;
@@ -73,14 +76,21 @@ interface Platform {
   pid: number;
   uid: number | undefined;
   homedir: () => string;
-  os: string;
+  os: OsName;
+  /** Lets a timer not keep the process alive (the runtime's way). */
+  unrefTimer: (timer: unknown) => void;
 }
 
-let platform: Promise<Platform> | undefined;
-function loadPlatform(): Promise<Platform> {
-  return platform ??= (async () => {
-    const [fs, path, os] = await Promise.all([import("node:fs/promises"), import("node:path"), import("node:os")]);
-    const g = globalThis as { process?: { pid?: number; getuid?: () => number; platform?: string } };
+let host: Promise<Host> | undefined;
+function loadHost(): Promise<Host> {
+  return host ??= (async () => {
+    const [fs, path, os, runtime] = await Promise.all([
+      import("node:fs/promises"),
+      import("node:path"),
+      import("node:os"),
+      loadRuntime(),
+    ]);
+    const g = globalThis as { process?: { pid?: number; getuid?: () => number } };
     return {
       fs,
       join: path.join,
@@ -89,7 +99,8 @@ function loadPlatform(): Promise<Platform> {
       pid: g.process?.pid ?? 0,
       uid: g.process?.getuid?.(),
       homedir: () => os.homedir(),
-      os: g.process?.platform ?? "",
+      os: currentOs(),
+      unrefTimer: runtime.unrefTimer,
     };
   })();
 }
@@ -102,7 +113,7 @@ function loadPlatform(): Promise<Platform> {
  *
  * @example Usage
  * ```ts
- * import { lockFileName } from "@x/cli-auth/adapters";
+ * import { lockFileName } from "./lock.ts";
  * console.assert(lockFileName("my-cli:refresh/default") === "my-cli%3Arefresh%2Fdefault.lock");
  * ```
  */
@@ -142,7 +153,7 @@ function parseOwner(text: string): Owner | undefined {
  * Whether a lock has gone `staleMs` without renewal (its file's modification time, or the time written in it when
  * later), or belongs to a process of this host that no longer exists.
  */
-function isStale(lock: LockFile, p: Platform, staleMs: number): boolean {
+function isStale(lock: LockFile, p: Host, staleMs: number): boolean {
   const owner = parseOwner(lock.text);
   const renewed = Math.max(lock.mtimeMs, owner?.time ?? 0);
   if (Date.now() - renewed > staleMs) return true;
@@ -191,7 +202,7 @@ async function createExclusive(fs: Fs, path: string, content: string): Promise<F
  * Runs `check` holding `<path>.break`, the guard under which lock files are removed by anyone but their creator's
  * O_EXCL; whether it ran (false: someone else holds the guard). A guard left by a process that died is cleared.
  */
-async function underGuard(p: Platform, path: string, check: () => Promise<void>): Promise<boolean> {
+async function underGuard(p: Host, path: string, check: () => Promise<void>): Promise<boolean> {
   const guard = `${path}.break`;
   const token = crypto.randomUUID();
   if (!(await createExclusive(p.fs, guard, token))) {
@@ -210,7 +221,7 @@ async function underGuard(p: Platform, path: string, check: () => Promise<void>)
 }
 
 /** Removes the lock at `path` if it is still the file `observed` and still stale; whether it did. */
-async function breakStale(p: Platform, path: string, observed: LockFile, staleMs: number): Promise<boolean> {
+async function breakStale(p: Host, path: string, observed: LockFile, staleMs: number): Promise<boolean> {
   let removed = false;
   await underGuard(p, path, async () => {
     const current = await readLock(p.fs, path);
@@ -224,20 +235,20 @@ async function breakStale(p: Platform, path: string, observed: LockFile, staleMs
 }
 
 /** The lock at `path` if it is the one this holder created: the same file, with its token. */
-async function ownLock(p: Platform, path: string, held: FileId, token: string): Promise<LockFile | undefined> {
+async function ownLock(p: Host, path: string, held: FileId, token: string): Promise<LockFile | undefined> {
   const current = await readLock(p.fs, path);
   return current && sameFile(current, held) && parseOwner(current.text)?.token === token ? current : undefined;
 }
 
 /** Renews the lease of the holder's lock: sets its modification time to now, if the file is still its own. */
-async function renew(p: Platform, path: string, held: FileId, token: string): Promise<void> {
+async function renew(p: Host, path: string, held: FileId, token: string): Promise<void> {
   if (!(await ownLock(p, path, held, token))) return;
   const now = new Date();
   await p.fs.utimes(path, now, now);
 }
 
 /** Removes the holder's lock if it is still its own, under the guard so nobody replaces it between check and removal. */
-async function release(p: Platform, path: string, held: FileId, token: string): Promise<void> {
+async function release(p: Host, path: string, held: FileId, token: string): Promise<void> {
   const removeOwn = async () => {
     if (await ownLock(p, path, held, token)) await p.fs.rm(path, { force: true });
   };
@@ -251,7 +262,7 @@ async function release(p: Platform, path: string, held: FileId, token: string): 
 }
 
 /** Whether `dir` exists and belongs to this user (always true where there are no user IDs). */
-async function ownedByUser(p: Platform, dir: string): Promise<boolean> {
+async function ownedByUser(p: Host, dir: string): Promise<boolean> {
   try {
     const stat = await p.fs.stat(dir);
     return stat.isDirectory() && (p.uid === undefined || stat.uid === p.uid);
@@ -265,12 +276,12 @@ async function ownedByUser(p: Platform, dir: string): Promise<boolean> {
  * cache folder (`$XDG_CACHE_HOME`, else `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows, `~/.cache`). Never
  * a predictable name in a folder others can write to, such as the temporary folder.
  */
-async function defaultDir(p: Platform): Promise<string> {
+async function defaultDir(p: Host): Promise<string> {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
   const absolute = (value: string | undefined) => (value && p.isAbsolute(value) ? value : undefined);
-  const runtime = p.os === "win32" ? undefined : absolute(env.XDG_RUNTIME_DIR);
+  const runtime = p.os === "windows" ? undefined : absolute(env.XDG_RUNTIME_DIR);
   if (runtime && (await ownedByUser(p, runtime))) return p.join(runtime, "cli-auth");
-  const cache = p.os === "win32"
+  const cache = p.os === "windows"
     ? absolute(env.LOCALAPPDATA) ?? p.join(p.homedir(), "AppData", "Local")
     : absolute(env.XDG_CACHE_HOME) ??
       (p.os === "darwin" ? p.join(p.homedir(), "Library", "Caches") : p.join(p.homedir(), ".cache"));
@@ -278,9 +289,9 @@ async function defaultDir(p: Platform): Promise<string> {
 }
 
 /** Creates the default lock folder (`0700`) if missing, and checks that it is the user's own and private. */
-async function preparePrivateDir(p: Platform, dir: string): Promise<void> {
+async function preparePrivateDir(p: Host, dir: string): Promise<void> {
   await p.fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  if (p.os === "win32" || p.uid === undefined) return;
+  if (p.os === "windows" || p.uid === undefined) return;
   const stat = await p.fs.stat(dir);
   if (stat.uid !== p.uid) {
     throw new CliAuthError("storage_unavailable", `Cannot use the lock folder ${dir}: it belongs to another user`, {
@@ -334,7 +345,7 @@ export async function withLock<T>(name: string, fn: () => T | Promise<T>, option
       hint: "Leave them out for the defaults (60 000 and 70 000 ms), or pass a positive `staleMs`",
     });
   }
-  const p = await loadPlatform();
+  const p = await loadHost();
   let dir = options.dir;
   try {
     if (dir === undefined) {
@@ -383,7 +394,7 @@ export async function withLock<T>(name: string, fn: () => T | Promise<T>, option
   }
 
   const file: FileId = held!;
-  const lease = keepRenewing(() => renew(p, path, file, token), staleMs / 3);
+  const lease = keepRenewing(() => renew(p, path, file, token), staleMs / 3, p.unrefTimer);
   try {
     return await fn();
   } finally {
@@ -400,15 +411,13 @@ export async function withLock<T>(name: string, fn: () => T | Promise<T>, option
  * Calls `renewal` every `everyMs` (one at a time) until stopped. The timer does not keep the process alive by itself
  * (where the runtime allows), and `stop()` clears it.
  */
-function keepRenewing(renewal: () => Promise<void>, everyMs: number): { stop(): void } {
+function keepRenewing(renewal: () => Promise<void>, everyMs: number, unrefTimer: (timer: unknown) => void): { stop(): void } {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
     renewal().catch(() => {}).finally(() => (running = false));
   }, Math.max(1, Math.floor(everyMs)));
-  const g = globalThis as { Deno?: { unrefTimer?: (id: number) => void } };
-  if (typeof timer === "number") g.Deno?.unrefTimer?.(timer);
-  else (timer as { unref?: () => void }).unref?.();
+  unrefTimer(timer);
   return { stop: () => clearInterval(timer) };
 }

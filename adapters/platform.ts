@@ -1,21 +1,20 @@
 /**
- * The runtime as the core sees it: one {@link Platform} per process, built on first use from the adapters. Nothing
- * here touches a runtime API until a method is called.
+ * The runtime as the core sees it: a {@link Platform} built from the running runtime's pieces (`runtimes.ts`), the
+ * terminal, the store registry, the browser opener, the lock and the transport. Everything below is loaded on first
+ * use (literal paths, so compiled binaries include them): a CLI that only reads a stored token never loads the
+ * listener, the browser opener or the stores it does not use.
  *
  * @module
  */
 
-import type { CredentialStore, Logger, Platform, StorageOption } from "../src/contracts.ts";
-import type { FetchLike } from "../src/http.ts";
-import { detectRuntime, type RuntimeKey } from "./runtime.ts";
-import { lazyStore } from "./storage/lazy.ts";
-import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";
-
-// Every piece below is imported on first use (literal paths, so compiled binaries include them): a CLI that only
-// reads a stored token never loads the listener, the browser opener or the stores it does not use.
+import type { FetchLike } from "../src/common/http.ts";
+import type { Platform } from "../src/contracts.ts";
+import { loadRuntime, type RuntimeKey } from "./runtimes.ts";
+import { createStore } from "./storage/registry.ts";
+import { createTerminal } from "./terminal.ts";
 
 /**
- * Builds the platform for `runtime` from the adapters.
+ * Builds the platform of `runtime` from the adapters.
  *
  * @param runtime the runtime (default: detected)
  * @returns the platform
@@ -23,20 +22,17 @@ import { environmentSnapshot, readEnv, writeStderr } from "./system.ts";
  * @example Usage
  * ```ts
  * import { createPlatform } from "@x/cli-auth/adapters";
- * const platform = createPlatform();
- * platform.writeStderr(`running on ${platform.runtime}\n`);
+ * const platform = await createPlatform();
+ * platform.terminal.writeStderr("hello\n");
  * ```
  */
-export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform {
+export async function createPlatform(runtime?: RuntimeKey): Promise<Platform> {
+  const pieces = await loadRuntime(runtime);
   return {
-    runtime,
-    startLoopbackServer: async (options) => (await import("./loopback.ts")).startLoopbackServer(options),
+    listen: pieces.listen,
     openBrowser: async (url) => (await import("./browser/open.ts")).openBrowser(url),
-    writeStderr,
-    readLine: async (prompt, signal) => (await import("./stdin.ts")).readLine(prompt, signal),
-    env: readEnv,
-    environment: environmentSnapshot,
-    createStore: (kind, options) => createStore(kind, options),
+    terminal: createTerminal(pieces),
+    createStore,
     withLock: async (name, fn, options) => (await import("./lock.ts")).withLock(name, fn, options),
     createTransport: (options) => {
       let transport: Promise<FetchLike> | undefined;
@@ -44,37 +40,6 @@ export function createPlatform(runtime: RuntimeKey = detectRuntime()): Platform 
       return async (input, init) => await (await load())(input, init);
     },
   };
-}
-
-/**
- * The store `storage` names: `"auto"` (keychain, else the 0600 file with one warning), `"keychain"`, `"file"` or
- * `"memory"`.
- *
- * @param kind the store's name
- * @param options the service and where warnings go
- * @returns the store
- *
- * @example Usage
- * ```ts
- * import { createStore } from "@x/cli-auth/adapters";
- * const store = createStore("file", { service: "my-cli", logger: { warn: (m) => console.error(m) } });
- * ```
- */
-export function createStore(
-  kind: Exclude<StorageOption, CredentialStore>,
-  options: { service: string; logger: Logger },
-): CredentialStore {
-  const { service, logger } = options;
-  switch (kind) {
-    case "memory":
-      return lazyStore("memory", async () => (await import("./storage/memory.ts")).memoryStore());
-    case "file":
-      return lazyStore("file", async () => (await import("./storage/file.ts")).fileStore({ service, logger }));
-    case "keychain":
-      return lazyStore("keychain", async () => (await import("./keychain.ts")).keychainStore({ service }));
-    default:
-      return lazyStore(undefined, async () => (await import("./storage/auto.ts")).autoStore({ service, logger }));
-  }
 }
 
 let platform: Promise<Platform> | undefined;
@@ -91,5 +56,5 @@ let platform: Promise<Platform> | undefined;
  * ```
  */
 export function loadPlatform(): Promise<Platform> {
-  return platform ??= Promise.resolve(createPlatform());
+  return platform ??= createPlatform();
 }

@@ -63,7 +63,8 @@ export type CommandRunner = (command: string, args: readonly string[], options?:
  *
  * @example Usage
  * ```ts
- * import { spawnDetached, type DetachedSpawner } from "@x/cli-auth/adapters";
+ * import { type DetachedSpawner } from "@x/cli-auth/adapters";
+ * import { spawnDetached } from "./subprocess.ts";
  * const spawn: DetachedSpawner = spawnDetached;
  * await spawn("xdg-open", ["https://example.com/?a=1&b=2"]);
  * ```
@@ -158,7 +159,7 @@ export async function runCommand(command: string, args: readonly string[], optio
  *
  * @example Usage
  * ```ts
- * import { spawnDetached } from "@x/cli-auth/adapters";
+ * import { spawnDetached } from "./subprocess.ts";
  * const started = await spawnDetached("open", ["https://example.com/"]);
  * ```
  */

@@ -8,26 +8,13 @@
  * @module
  */
 
-import type { FetchLike } from "../src/http.ts";
-import { proxyForUrl } from "../src/proxy_env.ts";
-import type { CreateTransport, TransportOptions } from "../src/transport.ts";
-import { detectRuntime, type RuntimeKey } from "./runtime.ts";
-import { readEnv } from "./system.ts";
+import type { FetchLike } from "../src/common/http.ts";
+import type { CreateTransport, TransportOptions } from "../src/contracts.ts";
+import { proxyForUrl } from "../src/transport/proxy_env.ts";
+import type { RoutedFetch } from "./runtime_pieces.ts";
+import { loadRuntime } from "./runtimes.ts";
 
-/**
- * A runtime's `fetch` with the route of one request decided: through `proxy`, or direct (`undefined`) even when the
- * runtime would read a proxy from the environment itself.
- *
- * @example Usage
- * ```ts
- * import type { RoutedFetch } from "@x/cli-auth/adapters";
- * declare const routed: RoutedFetch;
- * await routed("https://auth.example.com/", undefined, new URL("http://proxy.corp:3128"));
- * ```
- */
-export type RoutedFetch = (input: string | URL | Request, init: RequestInit | undefined, proxy: URL | undefined) => Promise<Response>;
-
-/** The variables Bun and Deno read proxies from by themselves (their `fetch` then proxies unless told otherwise). */
+/** The variables a runtime that `readsProxyEnv` (Bun, Deno) reads proxies from: its `fetch` then proxies unless told otherwise. */
 const RUNTIME_PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
 
 /**
@@ -51,35 +38,23 @@ const RUNTIME_PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HT
  * ```
  */
 export function createTransport(options: TransportOptions = {}): FetchLike {
-  const runtime = detectRuntime();
   const ca = typeof options.ca === "string" ? [options.ca] : [...(options.ca ?? [])];
   let routed: Promise<RoutedFetch> | undefined;
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input);
-    const proxy = proxyForUrl(url, { proxy: options.proxy, env: readEnv });
+    const runtime = await loadRuntime();
+    const proxy = proxyForUrl(url, { proxy: options.proxy, env: runtime.env });
     try {
-      // Node's fetch never proxies; Bun's and Deno's do when the environment names a proxy, by rules of their own.
-      const runtimeWouldProxy = runtime !== "node" && RUNTIME_PROXY_VARIABLES.some((name) => readEnv(name));
+      const runtimeWouldProxy = runtime.transport.readsProxyEnv && RUNTIME_PROXY_VARIABLES.some((name) => runtime.env(name));
       if (proxy === undefined && ca.length === 0 && !runtimeWouldProxy) return await globalThis.fetch(input, init);
-      routed ??= loadRoutedFetch(runtime, ca);
+      routed ??= runtime.transport.routedFetch(ca);
       return await (await routed)(input, init, proxy);
     } catch (error) {
       const { transportFailure } = await import("./transport/_failure.ts");
-      throw transportFailure(error, { url, proxy, runtime, signal: init?.signal ?? undefined });
+      throw transportFailure(error, { url, proxy, caVariable: runtime.transport.caVariable, signal: init?.signal ?? undefined });
     }
   };
 }
 
 // The contract it fulfils (a compile-time check).
 createTransport satisfies CreateTransport;
-
-async function loadRoutedFetch(runtime: RuntimeKey, ca: readonly string[]): Promise<RoutedFetch> {
-  switch (runtime) {
-    case "deno":
-      return (await import("./transport/deno.ts")).createRoutedFetch(ca);
-    case "bun":
-      return (await import("./transport/bun.ts")).createRoutedFetch(ca);
-    default:
-      return (await import("./transport/node.ts")).createRoutedFetch(ca);
-  }
-}

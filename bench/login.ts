@@ -4,7 +4,7 @@
 // close (the library exchanges the code once the browser has its page and the port is closed), token exchange,
 // userinfo, store write (file store), and the rest (the library's own work: PKCE, state, ID token checks, JSON).
 // No library code is changed for this: the timestamps come from the public `fetch` option (each provider request
-// the library makes) and the `platform` option: the real platform, with `startLoopbackServer` timed and the writes
+// the library makes) and the `platform` option: the real platform, with its `listen` (start and close) timed and the writes
 // of the store it creates for `storage: "file"` (XDG_CONFIG_HOME in a temp folder) timed.
 //
 // The device flow is not timed here: its length is the provider's polling interval (RFC 8628), not our work.
@@ -61,22 +61,19 @@ async function timedLogin(): Promise<Record<Phase | "total", number>> {
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 
-  const real = createPlatform();
+  const real = await createPlatform();
   const platform: Platform = {
     ...real,
-    async startLoopbackServer(options) {
+    async listen(options) {
       const t0 = performance.now();
-      const server = await real.startLoopbackServer(options);
+      const listener = await real.listen(options);
       add("listenerStart", performance.now() - t0);
       return {
-        redirectUri: server.redirectUri,
-        port: server.port,
-        close: () => server.close(),
-        // Resolves once the browser has its page and the listener is closed: the close is what follows delivery.
-        async waitForCallback() {
-          const params = await server.waitForCallback();
+        port: listener.port,
+        // The login closes the listener once the browser has its page: the close is what follows delivery.
+        async close() {
+          await listener.close();
           add("listenerClose", Math.max(0, performance.now() - delivered));
-          return params;
         },
       };
     },

@@ -7,7 +7,7 @@
  */
 
 import { errors } from "jose";
-import { type CliAuthError, isCliAuthError, sanitizedCause } from "../src/errors.ts";
+import { type CliAuthError, isCliAuthError, sanitizedCause } from "../src/common/errors.ts";
 
 /** What a JWT is to the server, for the words and the error of a refusal: an access token, or a DPoP proof. */
 export interface JwtRole {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 
 /** How a failure was caused: no credentials at all (or an unknown scheme), or credentials that failed. */
 interface InvalidTokenOptions {

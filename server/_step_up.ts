@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 import { insufficientUserAuthentication, invalidToken, type UserAuthenticationRequirements } from "./_refusals.ts";
 
 /**

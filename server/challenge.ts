@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CliAuthError } from "../src/errors.ts";
+import type { CliAuthError } from "../src/common/errors.ts";
 import type { AuthorizationScheme } from "./_authorization_header.ts";
 import { challengeContextOf } from "./_challenge_context.ts";
 import { nonceOf, stepUpOf } from "./_refusals.ts";

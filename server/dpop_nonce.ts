@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 import { base64url } from "jose";
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 import { invalidDpopProof } from "./_refusals.ts";
 
 /**

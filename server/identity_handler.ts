@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type CliAuthError, isCliAuthError } from "../src/errors.ts";
+import { type CliAuthError, isCliAuthError } from "../src/common/errors.ts";
 import { type ChallengeOptions, wwwAuthenticate } from "./challenge.ts";
 import { json } from "./_json_response.ts";
 import { unauthorizedResponse } from "./unauthorized_response.ts";

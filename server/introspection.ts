@@ -7,10 +7,10 @@
 
 import { base64url } from "jose";
 import * as oauth from "oauth4webapi";
-import { CliAuthError } from "../src/errors.ts";
-import { toCliAuthError } from "../src/error_mapping.ts";
-import type { AuthorizationServer } from "../src/discovery.ts";
-import { type HttpOptions, requestOptions } from "../src/http.ts";
+import { CliAuthError } from "../src/common/errors.ts";
+import { toCliAuthError } from "../src/common/error_mapping.ts";
+import type { AuthorizationServer } from "../src/common/discovery.ts";
+import { type HttpOptions, requestOptions } from "../src/common/http.ts";
 import { invalidToken } from "./_refusals.ts";
 import { canShareInFlight } from "./_in_flight.ts";
 import { type ClaimExpectations, checkAccessTokenClaims } from "./_token_claims.ts";

@@ -9,8 +9,8 @@
  */
 
 import { createRemoteJWKSet, customFetch, errors, type JWSHeaderParameters, type FlattenedJWSInput } from "jose";
-import { CliAuthError, isTimeoutError, sanitizedCause } from "../src/errors.ts";
-import { DEFAULT_MAX_RESPONSE_BYTES, type HttpOptions } from "../src/http.ts";
+import { CliAuthError, isTimeoutError, sanitizedCause } from "../src/common/errors.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, type HttpOptions } from "../src/common/http.ts";
 import { invalidToken } from "./_refusals.ts";
 import { ed25519Alias, isShortRsaKey } from "./jws_algorithms.ts";
 

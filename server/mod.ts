@@ -25,9 +25,9 @@
  *
  * @module
  */
-export { CliAuthError, isCliAuthError } from "../src/errors.ts";
-export type { CliAuthErrorCode } from "../src/errors.ts";
-export type { FetchLike, HttpOptions } from "../src/http.ts";
+export { CliAuthError, isCliAuthError } from "../src/common/errors.ts";
+export type { CliAuthErrorCode } from "../src/common/errors.ts";
+export type { FetchLike, HttpOptions } from "../src/common/http.ts";
 export { createVerifier, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_VERIFIER_TIMEOUT_MS, verifyRequest } from "./verifier.ts";
 export type { Verifier, VerifierOptions, VerifyOptions } from "./verifier.ts";
 export type { TokenType, VerifiedToken } from "./verified_token.ts";

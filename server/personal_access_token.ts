@@ -10,7 +10,7 @@
  * @module
  */
 
-import { CliAuthError, sanitizedCause } from "../src/errors.ts";
+import { CliAuthError, sanitizedCause } from "../src/common/errors.ts";
 import { invalidToken } from "./_refusals.ts";
 import type { VerifiedToken } from "./verified_token.ts";
 

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 import type { PresentedCredentials } from "./_authorization_header.ts";
 import { invalidDpopProof, invalidToken, useDpopNonce } from "./_refusals.ts";
 import type { DpopNonceSource } from "./dpop_nonce.ts";

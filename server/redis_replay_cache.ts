@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError, sanitizedCause } from "../src/errors.ts";
+import { CliAuthError, sanitizedCause } from "../src/common/errors.ts";
 import type { DpopReplayCache } from "./dpop_replay_cache.ts";
 
 /**

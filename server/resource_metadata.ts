@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CliAuthError } from "../src/errors.ts";
+import { CliAuthError } from "../src/common/errors.ts";
 import { JWS_ALGORITHMS, type JwsAlgorithm } from "./jws_algorithms.ts";
 import { json } from "./_json_response.ts";
 

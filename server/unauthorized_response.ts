@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isCliAuthError } from "../src/errors.ts";
+import { isCliAuthError } from "../src/common/errors.ts";
 import { type ChallengeOptions, dpopNonceOf, wwwAuthenticate } from "./challenge.ts";
 import { json } from "./_json_response.ts";
 

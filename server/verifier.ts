@@ -4,9 +4,9 @@
  * @module
  */
 
-import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/errors.ts";
-import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/discovery.ts";
-import type { HttpOptions } from "../src/http.ts";
+import { CliAuthError, isCliAuthError, sanitizedCause } from "../src/common/errors.ts";
+import { type AuthorizationServer, parseUrl, resolveAuthorizationServer } from "../src/common/discovery.ts";
+import type { HttpOptions } from "../src/common/http.ts";
 import { type PresentedCredentials, readCredentials } from "./_authorization_header.ts";
 import { setChallengeContext } from "./_challenge_context.ts";
 import { checkStepUpOptions, checkUserAuthentication } from "./_step_up.ts";

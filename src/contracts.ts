@@ -1,11 +1,118 @@
 /**
- * The seams between the core and the runtime adapters: the only types `src/` and `adapters/` share.
+ * The seam between the core and the runtime: small function types, each one job (in the manner of Hono's
+ * `GetConnInfo`), and {@link Platform}, the plain record of them that `CliAuth` is given. `adapters/` implements them
+ * for Deno, Bun and Node; a test or another runtime may supply its own. The core (`src/`) only calls them.
  *
  * @module
  */
 
-import type { CallbackPageRenderer } from "./pages.ts";
-import type { CreateTransport } from "./transport.ts";
+import type { FetchLike } from "./common/http.ts";
+import type { ProxySetting } from "./transport/proxy_env.ts";
+
+/**
+ * Options of a {@link Listen} call.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ListenOptions } from "@x/cli-auth";
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0, handler: () => new Response("ok") };
+ * ```
+ */
+export interface ListenOptions {
+  /** `127.0.0.1` or `::1`. */
+  hostname: string;
+  /** The port; 0 picks a free one. */
+  port: number;
+  /** Answers each request. */
+  handler: (request: Request) => Response | Promise<Response>;
+}
+
+/**
+ * A listening server.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Listener } from "@x/cli-auth";
+ * async function stop(listener: Listener) { await listener.close(); }
+ * ```
+ */
+export interface Listener {
+  /** The port actually bound. */
+  readonly port: number;
+  /** Stops listening, lets a response in flight finish (briefly), then ends every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a listener. Rejects with an error whose `code` is `"EADDRINUSE"` when the port is taken.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Listen } from "@x/cli-auth";
+ * declare const listen: Listen;
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0, handler: () => new Response("hi") });
+ * await listener.close();
+ * ```
+ */
+export type Listen = (options: ListenOptions) => Promise<Listener>;
+
+/**
+ * Opens `url` in the user's browser; resolves `false` when it could not. Never throws.
+ *
+ * @example Usage
+ * ```ts
+ * import type { OpenBrowser } from "@x/cli-auth";
+ * const printOnly: OpenBrowser = (url) => {
+ *   console.error(url);
+ *   return Promise.resolve(false);
+ * };
+ * ```
+ */
+export type OpenBrowser = (url: string) => Promise<boolean>;
+
+/**
+ * What `flow: "auto"` looks at: a snapshot of the environment, so the decision is a pure function.
+ *
+ * @example Usage
+ * ```ts
+ * import type { EnvironmentSnapshot } from "@x/cli-auth";
+ * const desktop: EnvironmentSnapshot = { os: "darwin", env: {}, stdinIsTTY: true, stderrIsTTY: true, wsl: false };
+ * ```
+ */
+export interface EnvironmentSnapshot {
+  /** The operating system. */
+  os: "darwin" | "linux" | "windows" | "other";
+  /** The environment variables that matter (`SSH_CONNECTION`, `SSH_TTY`, `DISPLAY`, `WAYLAND_DISPLAY`, `CI`, …). */
+  env: Record<string, string | undefined>;
+  /** Whether stdin is a terminal. */
+  stdinIsTTY: boolean;
+  /** Whether stderr is a terminal. */
+  stderrIsTTY: boolean;
+  /** Whether this is Windows Subsystem for Linux. */
+  wsl: boolean;
+}
+
+/**
+ * The user's terminal and environment: where prompts go, where a pasted line comes from, the environment variables,
+ * and the snapshot `flow: "auto"` decides on.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Terminal } from "@x/cli-auth";
+ * declare const terminal: Terminal;
+ * terminal.writeStderr("Waiting for the browser…\n");
+ * ```
+ */
+export interface Terminal {
+  /** Writes to stderr, synchronously where the runtime allows (prompts, the URL, the device code). */
+  writeStderr(text: string): void;
+  /** Prints `prompt` on stderr and reads one line from stdin; rejects with the signal's reason when cancelled. */
+  readLine(prompt: string, signal?: AbortSignal): Promise<string>;
+  /** Reads an environment variable; `undefined` when unset or not permitted. */
+  env(name: string): string | undefined;
+  /** The snapshot `flow: "auto"` decides on. */
+  environment(): Promise<EnvironmentSnapshot>;
+}
 
 /**
  * Where sessions are kept: async, string values, keyed by account (the profile name). One store serves one
@@ -34,7 +141,8 @@ export interface CredentialStore {
 }
 
 /**
- * The kinds of store `status()` reports.
+ * The kinds of store `status()` reports: the built-in ones, `"custom"` for a store passed as `storage`, or the name
+ * another store gives itself.
  *
  * @example Usage
  * ```ts
@@ -42,7 +150,35 @@ export interface CredentialStore {
  * const kind: StorageKind = "keychain";
  * ```
  */
-export type StorageKind = "keychain" | "file" | "memory" | "custom";
+// `string & {}`: any name, with the built-in ones still offered by editors.
+// deno-lint-ignore ban-types
+export type StorageKind = "keychain" | "file" | "memory" | "custom" | (string & {});
+
+/**
+ * What the `storage` option takes: the name of a store the platform knows (`"auto"`, `"keychain"`, `"file"`,
+ * `"memory"`, or one the platform adds), or a store.
+ *
+ * @example Usage
+ * ```ts
+ * import type { StorageOption } from "@x/cli-auth";
+ * const storage: StorageOption = "auto";
+ * ```
+ */
+// deno-lint-ignore ban-types
+export type StorageOption = "auto" | "keychain" | "file" | "memory" | (string & {}) | CredentialStore;
+
+/**
+ * Makes the store a `storage` name stands for, for `service`; it loads nothing until the store is used. An unknown
+ * name throws `invalid_options`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CreateStore, CredentialStore } from "@x/cli-auth";
+ * declare const memory: CredentialStore;
+ * const createStore: CreateStore = (name) => memory;
+ * ```
+ */
+export type CreateStore = (name: string, options: { service: string; logger: Logger }) => CredentialStore;
 
 /**
  * Where the library's few warnings go (default: stderr).
@@ -59,86 +195,7 @@ export interface Logger {
 }
 
 /**
- * Options of the loopback listener (`startLoopbackServer`).
- *
- * @example Usage
- * ```ts
- * import type { LoopbackServerOptions } from "@x/cli-auth";
- * const options: LoopbackServerOptions = { state: "xyz", port: [53682, 53683], callbackPath: "/callback" };
- * ```
- */
-export interface LoopbackServerOptions {
-  /** `"127.0.0.1"` (default) or `"::1"`. */
-  host?: string;
-  /** A port, or ports to try in order; 0 (default) picks a free one. */
-  port?: number | readonly number[];
-  /** The redirect URI's path (default `/callback`). */
-  callbackPath?: string;
-  /** Cancels the wait and closes the listener; `waitForCallback()` rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** This login's `state`: callbacks without it are answered with an error page and ignored. */
-  state: string;
-  /** Validates a callback with the right state; throw a `CliAuthError` to end the login with it. */
-  validate?: (params: URLSearchParams) => URLSearchParams;
-  /** Renders the success and error pages. */
-  renderPage?: CallbackPageRenderer;
-}
-
-/**
- * A running loopback listener.
- *
- * @example Usage
- * ```ts
- * import type { LoopbackServer } from "@x/cli-auth";
- * async function code(server: LoopbackServer) { return (await server.waitForCallback()).get("code"); }
- * ```
- */
-export interface LoopbackServer {
-  /** `http://127.0.0.1:<port><callbackPath>` (or `http://[::1]:…`). */
-  readonly redirectUri: string;
-  /** The bound port. */
-  readonly port: number;
-  /** Resolves with the callback's parameters after the browser got its page and the listener closed. */
-  waitForCallback(): Promise<URLSearchParams>;
-  /** Closes the listener now; a pending `waitForCallback()` rejects with `login_cancelled`. */
-  close(): Promise<void>;
-}
-
-/**
- * What `flow: "auto"` looks at: a snapshot of the environment, so the decision is a pure function.
- *
- * @example Usage
- * ```ts
- * import type { EnvironmentSnapshot } from "@x/cli-auth";
- * const desktop: EnvironmentSnapshot = { os: "darwin", env: {}, stdinIsTTY: true, stderrIsTTY: true, wsl: false };
- * ```
- */
-export interface EnvironmentSnapshot {
-  /** The operating system. */
-  os: "darwin" | "linux" | "windows" | "other";
-  /** The environment variables that matter (`SSH_CONNECTION`, `SSH_TTY`, `DISPLAY`, `WAYLAND_DISPLAY`, `CI`, …). */
-  env: Record<string, string | undefined>;
-  /** Whether stdin is a terminal. */
-  stdinIsTTY: boolean;
-  /** Whether stderr is a terminal. */
-  stderrIsTTY: boolean;
-  /** Whether this is Windows Subsystem for Linux. */
-  wsl: boolean;
-}
-
-/**
- * Which stores `storage` names.
- *
- * @example Usage
- * ```ts
- * import type { StorageOption } from "@x/cli-auth";
- * const storage: StorageOption = "auto";
- * ```
- */
-export type StorageOption = "auto" | "keychain" | "file" | "memory" | CredentialStore;
-
-/**
- * Options of a cross-process lock ({@link Platform.withLock}, and `CliAuth`'s `lock` option for its refresh lock).
+ * Options of a cross-process lock ({@link WithLock}, and `CliAuth`'s `lock` option for its refresh lock).
  * While its work runs, the holder renews the lock every `staleMs / 3`; only a lock not renewed for `staleMs` (its
  * holder frozen or gone) is taken over.
  *
@@ -163,35 +220,68 @@ export interface LockOptions {
 }
 
 /**
- * Everything the core needs from the runtime, supplied by `adapters/`. Override it (the `platform` option) to run
- * the core somewhere else or to fake the world in tests.
+ * Runs `fn` holding the cross-process lock `name`, with the lock's folder, lease and timeout in `options`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WithLock } from "@x/cli-auth";
+ * const unlocked: WithLock = (_name, fn) => fn();
+ * ```
+ */
+export type WithLock = <T>(name: string, fn: () => Promise<T>, options?: LockOptions) => Promise<T>;
+
+/**
+ * How requests reach the network.
+ *
+ * @example Usage
+ * ```ts
+ * import type { TransportOptions } from "@x/cli-auth";
+ * const options: TransportOptions = { proxy: "http://proxy.corp:3128", ca: "-----BEGIN CERTIFICATE-----\n…" };
+ * ```
+ */
+export interface TransportOptions {
+  /** A proxy URL (credentials allowed), `false` for none; default: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`. */
+  proxy?: ProxySetting;
+  /** CA certificates (PEM) trusted besides the system's and the runtime's own setting. */
+  ca?: string | readonly string[];
+}
+
+/**
+ * Makes the `fetch` the library's requests go through, for the running runtime: loopback always direct, the proxy
+ * chosen per request (`proxyForUrl`), the CAs trusted besides the default ones, and untrusted certificates or a
+ * refused tunnel reported as `network_error` with a hint.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CreateTransport } from "@x/cli-auth";
+ * const direct: CreateTransport = () => (input, init) => fetch(input, init);
+ * const response = await direct({ proxy: false })("https://auth.example.com/.well-known/openid-configuration");
+ * ```
+ */
+export type CreateTransport = (options?: TransportOptions) => FetchLike;
+
+/**
+ * Everything the core needs from the runtime, supplied by `adapters/` (`loadPlatform()`): a plain record of the
+ * pieces above. Override it (the `platform` option) to run the core somewhere else or to fake the world in tests.
  *
  * @example Usage
  * ```ts
  * import type { Platform } from "@x/cli-auth";
- * declare const platform: Platform;
- * platform.writeStderr("hello\n");
+ * declare const real: Platform;
+ * const quiet: Platform = { ...real, terminal: { ...real.terminal, writeStderr: () => {} } };
  * ```
  */
 export interface Platform {
-  /** `"deno"`, `"bun"`, `"node"` or your own name. */
-  readonly runtime: string;
-  /** Starts the loopback listener of a browser login. */
-  startLoopbackServer(options: LoopbackServerOptions): Promise<LoopbackServer>;
-  /** Opens `url` in the user's browser; resolves false when it could not. Never throws. */
-  openBrowser(url: string): Promise<boolean>;
-  /** Writes to stderr (prompts, the URL, the device code). */
-  writeStderr(text: string): void;
-  /** Prints `prompt` on stderr and reads one line from stdin. */
-  readLine(prompt: string, signal?: AbortSignal): Promise<string>;
-  /** Reads an environment variable. */
-  env(name: string): string | undefined;
-  /** The snapshot `flow: "auto"` decides on. */
-  environment(): Promise<EnvironmentSnapshot>;
-  /** Creates the named store for `service`. */
-  createStore(kind: Exclude<StorageOption, CredentialStore>, options: { service: string; logger: Logger }): CredentialStore;
-  /** Runs `fn` holding a cross-process lock named `name`, with the lock's folder, lease and timeout in `options`. */
-  withLock<T>(name: string, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
+  /** Serves the loopback listener of a browser login. */
+  listen: Listen;
+  /** Opens the browser. */
+  openBrowser: OpenBrowser;
+  /** Stderr, stdin, environment variables and the environment snapshot. */
+  terminal: Terminal;
+  /** Makes the store a `storage` name stands for. */
+  createStore: CreateStore;
+  /** The cross-process lock (the refresh lock). */
+  withLock: WithLock;
   /** Makes the `fetch` requests go through (proxies, extra CAs); without it, the global `fetch` is used. */
   createTransport?: CreateTransport;
 }

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { CliAuthError } from "./errors.ts";
+import { CliAuthError } from "./common/errors.ts";
 
 /**
  * The longest `service` name, in UTF-16 code units.

@@ -17,6 +17,9 @@ describe("core purity", () => {
     it(`${dir}/ names no runtime and imports no node:* module`, () => {
       const files = sources(dir);
       expect(files.length).toBeGreaterThan(0);
+      // Every subfolder is covered (src/common/, src/protocol/, … and any added later).
+      const subfolders = readdirSync(join(root, dir)).filter((name) => statSync(join(root, dir, name)).isDirectory());
+      for (const folder of subfolders) expect(files.some((file) => file.startsWith(`${dir}/${folder}/`)), folder).toBe(true);
       const offending = files.filter((file) => /\b(Deno|Bun)\.|\bprocess\.|node:/.test(readFileSync(join(root, file), "utf8")));
       expect(offending).toEqual([]);
     });

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTransport } from "../adapters/mod.ts";
-import { CliAuth, type CliAuthError, type CliAuthOptions, isCliAuthError } from "../mod.ts";
+import { CliAuth, type CliAuthError, type CliAuthOptions } from "../mod.ts";
 import { createVerifier } from "../server/mod.ts";
 import { launchChromium, signInOnProviderPages, type TestBrowser } from "./support/browser.ts";
 import { type ForwardProxy, startForwardProxy } from "./support/forward_proxy.ts";
@@ -19,6 +19,7 @@ import { runScript } from "./support/run_script.ts";
 import { runtimeKey } from "./support/runtime.ts";
 import { createTestCa, type TestCa } from "./support/test_ca.ts";
 import { errorTexts } from "./hardening/secrets.ts";
+import { rejection } from "./support/reject.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/corporate_session.ts", import.meta.url));
 const HOST = "idp.test";
@@ -102,12 +103,6 @@ async function deviceLogin(auth: CliAuth, issuer: string, login: string, fetchIm
   return result;
 }
 
-async function failure(operation: Promise<unknown>): Promise<CliAuthError> {
-  const error = await operation.then(() => undefined, (e: unknown) => e);
-  expect(isCliAuthError(error), `expected a CliAuthError, got ${String(error)}`).toBe(true);
-  return error as CliAuthError;
-}
-
 function expectUntrusted(error: CliAuthError, host: string): void {
   expect(error.code).toBe("network_error");
   expect(error.message).toContain(`The certificate of ${host} is not trusted`);
@@ -166,14 +161,14 @@ describe("through a proxy set by the `proxy` option, trusting `ca`", () => {
     const verified = await createVerifier({ issuer: provider.issuer, audience: API, http }).verifyToken(token);
     expect(verified.subject).toBe("carol");
     // Without it the verifier cannot even find the issuer.
-    await failure(createVerifier({ issuer: provider.issuer, audience: API }).verifyToken(token));
+    await rejection(createVerifier({ issuer: provider.issuer, audience: API }).verifyToken(token));
   });
 
   it("reports a certificate no trusted CA signed as network_error naming the host, with what to do", async () => {
-    const error = await failure(newAuth({ proxy: proxy.url }).login({ flow: "device" }));
+    const error = await rejection(newAuth({ proxy: proxy.url }).login({ flow: "device" }));
     expectUntrusted(error, HOST);
     // The same without a proxy (the runtime's own fetch), here at the provider's address.
-    const direct = await failure(newAuth({ issuer: `https://127.0.0.1:${provider.port}` }).login({ flow: "device" }));
+    const direct = await rejection(newAuth({ issuer: `https://127.0.0.1:${provider.port}` }).login({ flow: "device" }));
     expectUntrusted(direct, "127.0.0.1");
   });
 
@@ -181,7 +176,7 @@ describe("through a proxy set by the `proxy` option, trusting `ca`", () => {
     const metadata = `https://127.0.0.1:${provider.port}/.well-known/openid-configuration`;
     const response = await createTransport({ ca: [ca.caPem] })(metadata);
     expect((await response.json()).issuer).toBe(provider.issuer);
-    expectUntrusted(await failure(createTransport()(metadata)), "127.0.0.1");
+    expectUntrusted(await rejection(createTransport()(metadata)), "127.0.0.1");
   });
 
   it("uses credentials in the proxy URL, and shows a 407 without them: the proxy named, the status, a hint", async () => {
@@ -192,7 +187,7 @@ describe("through a proxy set by the `proxy` option, trusting `ca`", () => {
     await response.body?.cancel();
 
     const wrong = `http://${PROXY_USER}:${WRONG_PASSWORD}@127.0.0.1:${authProxy.port}`;
-    const error = await failure(newAuth({ proxy: wrong, ca: ca.caPem }).login({ flow: "device" }));
+    const error = await rejection(newAuth({ proxy: wrong, ca: ca.caPem }).login({ flow: "device" }));
     expect(error.code).toBe("network_error");
     expect(error.status).toBe(407);
     expect(error.message).toBe(`The proxy ${authProxy.url} refused the tunnel to ${HOST}:${provider.port} (HTTP 407)`);
@@ -206,7 +201,7 @@ describe("through a proxy set by the `proxy` option, trusting `ca`", () => {
 
   it("shows a proxy refusing the tunnel (403, 502) with its status and a hint", async () => {
     for (const [refusing, status, hint] of [[refusing403, 403, /does not allow idp\.test/], [refusing502, 502, /could not open/]] as const) {
-      const error = await failure(newAuth({ proxy: refusing.url, ca: ca.caPem }).login({ flow: "device" }));
+      const error = await rejection(newAuth({ proxy: refusing.url, ca: ca.caPem }).login({ flow: "device" }));
       expect(error.code).toBe("network_error");
       expect(error.status).toBe(status);
       expect(error.message).toBe(`The proxy ${refusing.url} refused the tunnel to ${HOST}:${provider.port} (HTTP ${status})`);

@@ -3,7 +3,7 @@
 // `undici` (Node's proxy and CA support) loads only for a request that goes through a proxy or trusts extra CAs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DENO, ROOT, scriptCommand } from "./support/run_script.ts";
 
@@ -36,12 +36,40 @@ describe("import time", () => {
   });
 });
 
+describe("what importing @x/cli-auth loads", () => {
+  // Static value imports only (type-only imports are erased; literal import()s run on first use).
+  const STATIC = /^\s*(?:import|export)\s+(?!type\b)(?:[^;"']*?\sfrom\s*)?["']([^"']+)["']/gm;
+  function loadedAtImport(entry: string): string[] {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, specifier] of readFileSync(join(ROOT, file), "utf8").matchAll(STATIC)) {
+        if (specifier!.startsWith(".")) visit(join(dirname(file), specifier!));
+      }
+    };
+    visit(entry);
+    return [...seen].sort();
+  }
+
+  it("is the facade, its options and name rules, and the error class: six small modules, nothing of the runtime", () => {
+    expect(loadedAtImport("mod.ts")).toEqual([
+      "mod.ts",
+      "src/cli_auth.ts",
+      "src/common/errors.ts",
+      "src/common/printable.ts",
+      "src/names.ts",
+      "src/options.ts",
+    ]);
+  });
+});
+
 describe("undici (Node's proxy support)", () => {
-  it("is imported by adapters/transport/node.ts alone, lazily, by a literal path", () => {
+  it("is imported by adapters/node/transport.ts alone, lazily, by a literal path", () => {
     const files = ["mod.ts", ...sources("src"), ...sources("adapters"), ...sources("server")];
     const importing = files.filter((file) => /["']undici["']/.test(readFileSync(join(ROOT, file), "utf8")));
-    expect(importing).toEqual(["adapters/transport/node.ts"]);
-    const source = readFileSync(join(ROOT, "adapters/transport/node.ts"), "utf8");
+    expect(importing).toEqual(["adapters/node/transport.ts"]);
+    const source = readFileSync(join(ROOT, "adapters/node/transport.ts"), "utf8");
     expect(source).toContain('import("undici")');
     expect(source).not.toMatch(/^import (?!type\b)[^;]*from "undici"/m);
   });

@@ -10,15 +10,15 @@ import type { BunSecrets } from "../adapters/keychain/bun_secrets.ts";
 import { bunSecretsStore } from "../adapters/keychain/bun_secrets.ts";
 import { macosKeychainStore } from "../adapters/keychain/macos.ts";
 import { windowsKeychainStore } from "../adapters/keychain/windows.ts";
-import { keychainStore } from "../adapters/keychain.ts";
+import { keychainStore } from "../adapters/keychain/mod.ts";
 import { autoStore } from "../adapters/storage/auto.ts";
 import { fileStore } from "../adapters/storage/file.ts";
 import { memoryStore } from "../adapters/storage/memory.ts";
 import type { CommandRunner } from "../adapters/subprocess.ts";
 import { CliAuth } from "../mod.ts";
-import { registeredClientKey } from "../src/client_registration.ts";
+import { registeredClientKey } from "../src/protocol/client_registration.ts";
 import type { CredentialStore } from "../src/contracts.ts";
-import { isCliAuthError } from "../src/errors.ts";
+import { isCliAuthError } from "../src/common/errors.ts";
 import { fakePowershell } from "./support/fake_powershell.ts";
 import { fakeSecurity } from "./support/fake_security.ts";
 

@@ -13,7 +13,7 @@ import { type DetachedSpawner, spawnDetached } from "../subprocess.ts";
  *
  * @example Usage
  * ```ts
- * import type { BrowserCommand } from "@x/cli-auth/adapters";
+ * import type { BrowserCommand } from "./open.ts";
  * const command: BrowserCommand = { command: "open", args: ["https://example.com/"] };
  * ```
  */
@@ -71,7 +71,7 @@ function fromBrowserVariable(entry: string, url: string): BrowserCommand | undef
  *
  * @example Usage
  * ```ts
- * import { browserCommands } from "@x/cli-auth/adapters";
+ * import { browserCommands } from "./open.ts";
  * const [first] = browserCommands("https://example.com/?a=1&b=2", { os: "darwin", wsl: false, env: {} });
  * // first = { command: "open", args: ["https://example.com/?a=1&b=2"] }
  * ```
@@ -155,12 +155,17 @@ export async function openBrowser(url: string, options: OpenBrowserOptions = {})
  *
  * @example Usage
  * ```ts
- * import { currentBrowserEnvironment } from "@x/cli-auth/adapters";
+ * import { currentBrowserEnvironment } from "./open.ts";
  * const { os, wsl } = await currentBrowserEnvironment();
  * ```
  */
 export async function currentBrowserEnvironment(): Promise<BrowserEnvironment> {
-  const { currentOs, isWsl, readEnv } = await import("../system.ts");
+  const [{ currentOs }, { loadRuntime }, { isWsl }] = await Promise.all([
+    import("../os.ts"),
+    import("../runtimes.ts"),
+    import("../terminal.ts"),
+  ]);
+  const runtime = await loadRuntime();
   const os = currentOs();
-  return { os, wsl: os === "linux" && await isWsl(), env: { BROWSER: readEnv("BROWSER") } };
+  return { os, wsl: os === "linux" && await isWsl(runtime), env: { BROWSER: runtime.env("BROWSER") } };
 }

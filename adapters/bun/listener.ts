@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { CLOSE_GRACE_MS, type Listen } from "../listener.ts";
+import type { Listen } from "../../src/contracts.ts";
+import { CLOSE_GRACE_MS } from "../../src/login/loopback_server.ts";
 
 interface BunServer {
   port: number;
@@ -23,7 +24,7 @@ interface BunNamespace {
  *
  * @example Usage
  * ```ts
- * import { listen } from "@x/cli-auth/adapters/bun/listener";
+ * import { listen } from "./listener.ts";
  * const listener = await listen({ hostname: "127.0.0.1", port: 0, handler: () => new Response("hi") });
  * await listener.close();
  * ```

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { CLOSE_GRACE_MS, type Listen } from "../listener.ts";
+import type { Listen } from "../../src/contracts.ts";
+import { CLOSE_GRACE_MS } from "../../src/login/loopback_server.ts";
 
 interface DenoServer {
   shutdown(): Promise<void>;
@@ -41,7 +42,7 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
  *
  * @example Usage
  * ```ts
- * import { listen } from "@x/cli-auth/adapters/deno/listener";
+ * import { listen } from "./listener.ts";
  * const listener = await listen({ hostname: "127.0.0.1", port: 0, handler: () => new Response("hi") });
  * await listener.close();
  * ```

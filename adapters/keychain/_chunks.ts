@@ -20,9 +20,9 @@
  * @module
  */
 import type { CredentialStore } from "../../src/contracts.ts";
-import { isCliAuthError } from "../../src/errors.ts";
+import { isCliAuthError } from "../../src/common/errors.ts";
 import { checkStorageKey } from "../../src/names.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 
 /** What the profile's entry holds when the value is split into parts. */
 export const MANIFEST_PREFIX = "cli-auth:chunked:v1:";

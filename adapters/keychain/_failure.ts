@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { CliAuthError } from "../../src/errors.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import type { CliAuthError } from "../../src/common/errors.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 import type { CommandResult } from "../subprocess.ts";
 
 /** What a backend knows about the tool it ran. */

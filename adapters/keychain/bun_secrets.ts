@@ -4,7 +4,7 @@
  *
  * `keychainStore()` uses it on Linux and Windows only: on macOS an item `Bun.secrets` creates trusts the running
  * binary, and a CLI rebuilt with `bun build --compile` would make macOS ask for the keychain password after every
- * upgrade (see `keychain.ts`).
+ * upgrade (see `mod.ts`).
  *
  * `Bun.secrets` is looked up when a store is made, never at import, so this module loads on Deno and Node too.
  * Entries have the same service and account (`name`) as the other keychain stores, and the same split format for
@@ -22,44 +22,23 @@
  *
  * @module
  */
-import { currentPlatform, getBunSecrets, type KeychainStore } from "../keychain.ts";
-import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
+import { isCliAuthError, sanitizedCause } from "../../src/common/errors.ts";
 import { checkService } from "../../src/names.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 import { caseSafeName, rawNameIsDistinct } from "./_case_safe_names.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
+import { currentOs, osName } from "../os.ts";
+import { type BunSecrets, getBunSecrets } from "./_bun_api.ts";
+import type { KeychainStore } from "./types.ts";
 
-/**
- * The part of `Bun.secrets` the store uses.
- *
- * @example A fake for tests
- * ```ts
- * import type { BunSecrets } from "@x/cli-auth/adapters";
- * const items = new Map<string, string>();
- * const secrets: BunSecrets = {
- *   get: async ({ service, name }) => items.get(`${service}/${name}`) ?? null,
- *   set: async ({ service, name, value }) => void items.set(`${service}/${name}`, value),
- *   delete: async ({ service, name }) => items.delete(`${service}/${name}`),
- * };
- * ```
- */
-export interface BunSecrets {
-  /** The stored value, or `null`. */
-  get(options: { service: string; name: string }): Promise<string | null>;
-  /** Stores a value (Bun deletes the entry when `value` is `""`). */
-  set(options: { service: string; name: string; value: string }): Promise<void>;
-  /** Deletes the entry; whether there was one. */
-  delete(options: { service: string; name: string }): Promise<boolean>;
-}
-
-export { getBunSecrets };
+export { type BunSecrets, getBunSecrets };
 
 /**
  * Options of {@link bunSecretsStore}.
  *
  * @example Usage
  * ```ts
- * import type { BunSecretsStoreOptions } from "@x/cli-auth/adapters";
+ * import type { BunSecretsStoreOptions } from "./bun_secrets.ts";
  * const options: BunSecretsStoreOptions = { service: "my-cli" };
  * ```
  */
@@ -69,7 +48,7 @@ export interface BunSecretsStoreOptions {
   /** The API to use (default: `Bun.secrets`); tests pass a fake. */
   secrets?: BunSecrets;
   /**
-   * A `process.platform` value (default: this machine's); on `"win32"` values are split at 1,280 bytes to fit a
+   * The OS (default: this machine's): on `"windows"` (or `"win32"`) values are split at 1,280 bytes to fit a
    * credential blob, and entry names are case-safe.
    */
   platform?: string;
@@ -92,7 +71,7 @@ const WINDOWS_MAX_BYTES = 1_280;
  *
  * @example Usage
  * ```ts
- * import { bunSecretsStore, getBunSecrets } from "@x/cli-auth/adapters";
+ * import { bunSecretsStore, getBunSecrets } from "./bun_secrets.ts";
  * if (getBunSecrets()) {
  *   const store = bunSecretsStore({ service: "my-cli" });
  *   await store.set("default", JSON.stringify({ accessToken: "…" }));
@@ -108,7 +87,7 @@ export function bunSecretsStore(options: BunSecretsStoreOptions): KeychainStore 
       hint: "Use keychainStore(), which picks the OS tool when Bun.secrets is missing",
     });
   }
-  const windows = (options.platform ?? currentPlatform()) === "win32";
+  const windows = (options.platform === undefined ? currentOs() : osName(options.platform)) === "windows";
   const profileOf = (name: string) => name.replace(/:part:[0-9a-f]{16}:\d+$/, "");
 
   const failure = (error: unknown, action: StoreAction, profile: string) => {

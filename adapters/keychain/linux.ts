@@ -12,9 +12,9 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
+import type { KeychainStore } from "./types.ts";
 import { checkService } from "../../src/names.ts";
-import type { StoreAction } from "../storage/_profile.ts";
+import type { StoreAction } from "../storage/_store_error.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";
 import { chunkedStore, type EntryBackend } from "./_chunks.ts";
 import { type FailureReason, toolFailure } from "./_failure.ts";
@@ -24,7 +24,7 @@ import { type FailureReason, toolFailure } from "./_failure.ts";
  *
  * @example Usage
  * ```ts
- * import type { LinuxKeychainOptions } from "@x/cli-auth/adapters";
+ * import type { LinuxKeychainOptions } from "./linux.ts";
  * const options: LinuxKeychainOptions = { service: "my-cli", timeoutMs: 5_000 };
  * ```
  */
@@ -44,7 +44,7 @@ export interface LinuxKeychainOptions {
  *
  * @example Usage
  * ```ts
- * import { BUN_SECRETS_SCHEMA } from "@x/cli-auth/adapters";
+ * import { BUN_SECRETS_SCHEMA } from "./linux.ts";
  * // secret-tool search xdg:schema com.oven-sh.bun.Secret service my-cli
  * const args = ["search", "xdg:schema", BUN_SECRETS_SCHEMA, "service", "my-cli"];
  * ```
@@ -57,7 +57,7 @@ export const BUN_SECRETS_SCHEMA = "com.oven-sh.bun.Secret";
  *
  * @example Usage
  * ```ts
- * import { SECRET_TOOL_MAX_BYTES } from "@x/cli-auth/adapters";
+ * import { SECRET_TOOL_MAX_BYTES } from "./linux.ts";
  * const parts = Math.ceil(20_000 / SECRET_TOOL_MAX_BYTES); // 3
  * ```
  */
@@ -77,7 +77,7 @@ const MISSING_HINT =
  *
  * @example Usage
  * ```ts
- * import { linuxKeychainStore } from "@x/cli-auth/adapters";
+ * import { linuxKeychainStore } from "./linux.ts";
  * const store = linuxKeychainStore({ service: "my-cli" });
  * await store.set("default", JSON.stringify({ accessToken: "…" }));
  * console.log(await store.get("default"));

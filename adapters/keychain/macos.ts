@@ -14,10 +14,10 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
-import { CliAuthError } from "../../src/errors.ts";
+import type { KeychainStore } from "./types.ts";
+import { CliAuthError } from "../../src/common/errors.ts";
 import { checkService } from "../../src/names.ts";
-import type { StoreAction } from "../storage/_profile.ts";
+import type { StoreAction } from "../storage/_store_error.ts";
 import { type CommandResult, type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from "../subprocess.ts";
 import { chunkedStore, type EntryBackend, partName } from "./_chunks.ts";
 import { type FailureReason, toolFailure } from "./_failure.ts";
@@ -27,7 +27,7 @@ import { type FailureReason, toolFailure } from "./_failure.ts";
  *
  * @example Usage
  * ```ts
- * import type { MacosKeychainOptions } from "@x/cli-auth/adapters";
+ * import type { MacosKeychainOptions } from "./macos.ts";
  * const options: MacosKeychainOptions = { service: "my-cli", timeoutMs: 5_000 };
  * ```
  */
@@ -47,7 +47,7 @@ export interface MacosKeychainOptions {
  *
  * @example Usage
  * ```ts
- * import { SECURITY_PATH } from "@x/cli-auth/adapters";
+ * import { SECURITY_PATH } from "./macos.ts";
  * console.assert(SECURITY_PATH === "/usr/bin/security");
  * ```
  */
@@ -59,7 +59,7 @@ export const SECURITY_PATH = "/usr/bin/security";
  *
  * @example Usage
  * ```ts
- * import { SECURITY_MAX_LINE } from "@x/cli-auth/adapters";
+ * import { SECURITY_MAX_LINE } from "./macos.ts";
  * const fits = (line: string) => new TextEncoder().encode(line).length <= SECURITY_MAX_LINE;
  * ```
  */
@@ -78,7 +78,7 @@ const MISSING_HINT = 'The macOS `security` tool should be at /usr/bin/security; 
  *
  * @example Usage
  * ```ts
- * import { quoteSecurityArgument } from "@x/cli-auth/adapters";
+ * import { quoteSecurityArgument } from "./macos.ts";
  * console.assert(quoteSecurityArgument('my "cli"') === '"my \\"cli\\""');
  * ```
  */
@@ -101,7 +101,7 @@ function toHex(value: string): string {
  *
  * @example Usage
  * ```ts
- * import { parseSecurityPassword } from "@x/cli-auth/adapters";
+ * import { parseSecurityPassword } from "./macos.ts";
  * console.assert(parseSecurityPassword('password: "plain"\n') === "plain");
  * console.assert(parseSecurityPassword("password: 0xC3A9  \"\\303\\251\"\n") === "é");
  * ```
@@ -140,7 +140,7 @@ export function parseSecurityPassword(stderr: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { macosKeychainStore } from "@x/cli-auth/adapters";
+ * import { macosKeychainStore } from "./macos.ts";
  * const store = macosKeychainStore({ service: "my-cli" });
  * await store.set("default", JSON.stringify({ accessToken: "…" }));
  * console.log(await store.get("default"));

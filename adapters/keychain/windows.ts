@@ -57,9 +57,9 @@
  *
  * @module
  */
-import type { KeychainStore } from "../keychain.ts";
+import type { KeychainStore } from "./types.ts";
 import { checkService, checkStorageKey } from "../../src/names.ts";
-import { type StoreAction, storeError } from "../storage/_profile.ts";
+import { type StoreAction, storeError } from "../storage/_store_error.ts";
 import { type CommandResult, type CommandRunner, runCommand } from "../subprocess.ts";
 import { isManifest, joinParts, parseManifest, planWrite } from "./_chunks.ts";
 import { caseSafeName, hasRawName } from "./_case_safe_names.ts";
@@ -70,7 +70,7 @@ import { toolFailure } from "./_failure.ts";
  *
  * @example Usage
  * ```ts
- * import type { WindowsKeychainOptions } from "@x/cli-auth/adapters";
+ * import type { WindowsKeychainOptions } from "./windows.ts";
  * const options: WindowsKeychainOptions = { service: "my-cli", timeoutMs: 60_000 };
  * ```
  */
@@ -90,7 +90,7 @@ export interface WindowsKeychainOptions {
  *
  * @example Usage
  * ```ts
- * import { CREDENTIAL_BLOB_MAX_BYTES } from "@x/cli-auth/adapters";
+ * import { CREDENTIAL_BLOB_MAX_BYTES } from "./windows.ts";
  * const parts = Math.ceil(7_000 / CREDENTIAL_BLOB_MAX_BYTES); // 3
  * ```
  */
@@ -101,7 +101,7 @@ export const CREDENTIAL_BLOB_MAX_BYTES = 2_560;
  *
  * @example Usage
  * ```ts
- * import { POWERSHELL_TIMEOUT_MS, windowsKeychainStore } from "@x/cli-auth/adapters";
+ * import { POWERSHELL_TIMEOUT_MS, windowsKeychainStore } from "./windows.ts";
  * const store = windowsKeychainStore({ service: "my-cli", timeoutMs: 2 * POWERSHELL_TIMEOUT_MS });
  * ```
  */
@@ -112,7 +112,7 @@ export const POWERSHELL_TIMEOUT_MS = 30_000;
  *
  * @example Usage
  * ```ts
- * import { POWERSHELL_ARGS } from "@x/cli-auth/adapters";
+ * import { POWERSHELL_ARGS } from "./windows.ts";
  * console.assert(POWERSHELL_ARGS.join(" ") === "-NoProfile -NonInteractive -Command -");
  * ```
  */
@@ -123,7 +123,7 @@ export const POWERSHELL_ARGS: readonly string[] = ["-NoProfile", "-NonInteractiv
  *
  * @example Usage
  * ```ts
- * import { RESULT_MARKER } from "@x/cli-auth/adapters";
+ * import { RESULT_MARKER } from "./windows.ts";
  * const line = `${RESULT_MARKER}{"ok":true,"results":[]}`;
  * ```
  */
@@ -142,7 +142,7 @@ export const RESULT_MARKER = "CLIAUTH:";
  *
  * @example Usage
  * ```ts
- * import type { CredentialOperation } from "@x/cli-auth/adapters";
+ * import type { CredentialOperation } from "./windows.ts";
  * const steps: CredentialOperation[] = [{ op: "read", target: "my-cli:default" }, { op: "list", prefix: "my-cli:default:part:" }];
  * ```
  */
@@ -158,7 +158,7 @@ export type CredentialOperation =
  *
  * @example Usage
  * ```ts
- * import type { CredentialRequest } from "@x/cli-auth/adapters";
+ * import type { CredentialRequest } from "./windows.ts";
  * const request: CredentialRequest = { ops: [{ op: "delete", target: "my-cli:work" }] };
  * ```
  */
@@ -172,7 +172,7 @@ export interface CredentialRequest {
  *
  * @example Usage
  * ```ts
- * import type { CredentialEntry } from "@x/cli-auth/adapters";
+ * import type { CredentialEntry } from "./windows.ts";
  * const entry: CredentialEntry = { target: "my-cli:default", user: "default", data: "7b7d" }; // "{}"
  * ```
  */
@@ -191,7 +191,7 @@ export interface CredentialEntry {
  *
  * @example Usage
  * ```ts
- * import type { CredentialResult } from "@x/cli-auth/adapters";
+ * import type { CredentialResult } from "./windows.ts";
  * const missing: CredentialResult = { ok: true, results: [null, []] };
  * const noSession: CredentialResult = { ok: false, code: 1312 };
  * ```
@@ -352,7 +352,7 @@ const CSHARP = [
  *
  * @example Usage
  * ```ts
- * import { POWERSHELL_SCRIPT } from "@x/cli-auth/adapters";
+ * import { POWERSHELL_SCRIPT } from "./windows.ts";
  * console.assert(!POWERSHELL_SCRIPT.includes("\n") && POWERSHELL_SCRIPT.endsWith("; exit"));
  * ```
  */
@@ -412,7 +412,7 @@ function fromHex(data: string): string | undefined {
  *
  * @example Usage
  * ```ts
- * import { POWERSHELL_SCRIPT, powershellInput } from "@x/cli-auth/adapters";
+ * import { POWERSHELL_SCRIPT, powershellInput } from "./windows.ts";
  * const stdin = powershellInput({ ops: [{ op: "delete", target: "my-cli:work" }] });
  * console.assert(stdin === `${POWERSHELL_SCRIPT}\n#{"ops":[{"op":"delete","target":"my-cli:work"}]}\n`);
  * ```
@@ -429,7 +429,7 @@ export function powershellInput(request: CredentialRequest): string {
  *
  * @example Usage
  * ```ts
- * import { parsePowershellResult } from "@x/cli-auth/adapters";
+ * import { parsePowershellResult } from "./windows.ts";
  * console.assert(parsePowershellResult('CLIAUTH:{"ok":true,"results":[]}\r\n')?.ok === true);
  * ```
  */
@@ -479,7 +479,7 @@ function win32Reason(code: number | undefined): { reason: string; hint?: string 
  *
  * @example Usage
  * ```ts
- * import { windowsKeychainStore } from "@x/cli-auth/adapters";
+ * import { windowsKeychainStore } from "./windows.ts";
  * const store = windowsKeychainStore({ service: "my-cli" });
  * await store.set("default", JSON.stringify({ accessToken: "…" }));
  * console.log(await store.get("default"));

@@ -5,7 +5,8 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CLOSE_GRACE_MS, type Listen } from "../listener.ts";
+import type { Listen } from "../../src/contracts.ts";
+import { CLOSE_GRACE_MS } from "../../src/login/loopback_server.ts";
 
 /** Largest request head accepted, in bytes. */
 export const MAX_HEADER_BYTES = 8 * 1024;
@@ -61,7 +62,7 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
  *
  * @example Usage
  * ```ts
- * import { listen } from "@x/cli-auth/adapters/node/listener";
+ * import { listen } from "./listener.ts";
  * const listener = await listen({ hostname: "127.0.0.1", port: 0, handler: () => new Response("hi") });
  * await listener.close();
  * ```

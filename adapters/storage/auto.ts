@@ -16,8 +16,8 @@
  * @module
  */
 import type { CredentialStore, Logger } from "../../src/contracts.ts";
-import { type CliAuthError, isCliAuthError } from "../../src/errors.ts";
-import { keychainStore } from "../keychain.ts";
+import { type CliAuthError, isCliAuthError } from "../../src/common/errors.ts";
+import { keychainStore } from "../keychain/mod.ts";
 import type { CommandRunner } from "../subprocess.ts";
 import { type FileStore, fileStore } from "./file.ts";
 import { checkService, checkStorageKey } from "../../src/names.ts";

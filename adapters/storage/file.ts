@@ -20,8 +20,9 @@
  */
 import type { CredentialStore, Logger } from "../../src/contracts.ts";
 import { withLock } from "../lock.ts";
+import { currentOs, osName } from "../os.ts";
 import { checkService, checkStorageKey } from "../../src/names.ts";
-import { type StoreAction, storeError } from "./_profile.ts";
+import { type StoreAction, storeError } from "./_store_error.ts";
 
 /**
  * Options of {@link fileStore}.
@@ -39,7 +40,7 @@ export interface FileStoreOptions {
   dir?: string;
   /** Where the warning about loose file permissions goes (default: stderr). */
   logger?: Logger;
-  /** A `process.platform` value to use instead of this machine's (`"win32"`: `%APPDATA%`, no mode bits). */
+  /** The OS to follow instead of this machine's: `"windows"` (or `"win32"`) for `%APPDATA%` and no mode bits. */
   platform?: string;
 }
 
@@ -65,7 +66,7 @@ export interface FileStore extends CredentialStore {
  *
  * @example Usage
  * ```ts
- * import { CREDENTIALS_FILE } from "@x/cli-auth/adapters";
+ * import { CREDENTIALS_FILE } from "./file.ts";
  * console.assert(CREDENTIALS_FILE === "credentials.json");
  * ```
  */
@@ -151,8 +152,7 @@ function fromStored(stored: unknown): string | undefined {
 export function fileStore(options: FileStoreOptions): FileStore {
   checkService(options.service);
   const service = options.service;
-  const windows = (options.platform ?? (globalThis as { process?: { platform?: string } }).process?.platform) ===
-    "win32";
+  const windows = (options.platform === undefined ? currentOs() : osName(options.platform)) === "windows";
   const logger = options.logger ?? { warn: (message: string) => console.error(message) };
   let warnedLoose = false;
   let resolved: Promise<{ dir: string; file: string }> | undefined;

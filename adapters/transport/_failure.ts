@@ -6,15 +6,15 @@
  * @module
  */
 
-import { isCliAuthError, sanitizedCause } from "../../src/errors.ts";
-import { proxyRefusedError, untrustedCertificateError } from "../../src/transport_errors.ts";
-import type { RuntimeKey } from "../runtime.ts";
+import { isCliAuthError, sanitizedCause } from "../../src/common/errors.ts";
+import { proxyRefusedError, untrustedCertificateError } from "../../src/transport/transport_errors.ts";
 
 /** What the transport knew about the request that failed. */
 export interface FailureContext {
   url: URL;
   proxy?: URL;
-  runtime: RuntimeKey;
+  /** The variable naming extra CAs on this runtime (`NODE_EXTRA_CA_CERTS`, `DENO_CERT`), for the hint. */
+  caVariable: string;
   signal?: AbortSignal;
 }
 
@@ -42,12 +42,12 @@ export const DENO_REFUSED_TUNNEL: RegExp = /unsuccessful tunnel/i;
  * removed.
  *
  * @param error what the runtime's fetch threw
- * @param context the request's URL and proxy, the runtime, the request's signal
+ * @param context the request's URL and proxy, the runtime's CA variable, the request's signal
  * @returns the error to throw
  */
 export function transportFailure(error: unknown, context: FailureContext): unknown {
   if (isCliAuthError(error) || context.signal?.aborted) return error;
-  const { url, proxy, runtime } = context;
+  const { url, proxy, caVariable } = context;
   const secrets = proxy ? credentialsOf(proxy) : [];
   const chain = causeChain(error);
   const text = chain.map((e) => e.message).join("\n");
@@ -55,7 +55,6 @@ export function transportFailure(error: unknown, context: FailureContext): unkno
   const untrusted = chain.find((e) => UNTRUSTED_CODES.has(String((e as { code?: unknown }).code)));
   const rustls = UNTRUSTED_MESSAGE.exec(text);
   if (untrusted || rustls) {
-    const caVariable = runtime === "deno" ? "DENO_CERT" : "NODE_EXTRA_CA_CERTS";
     return untrustedCertificateError(url.hostname, caVariable, scrub(untrusted?.message ?? rustls![0], secrets), cause);
   }
   if (proxy) {

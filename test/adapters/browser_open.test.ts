@@ -1,6 +1,6 @@
 // The browser opener per platform, with the spawner faked: exact argv, the URL always one argument, no shell.
 import { describe, expect, it } from "vitest";
-import { browserCommands, type BrowserEnvironment, openBrowser } from "../../adapters/mod.ts";
+import { browserCommands, type BrowserEnvironment, openBrowser } from "../../adapters/browser/open.ts";
 
 const URL_WITH_SPECIALS = "https://auth.example.com/authorize?client_id=my-cli&scope=openid%20email&state=a%26b&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcallback";
 

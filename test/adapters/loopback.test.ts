@@ -4,17 +4,14 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { startLoopbackServer } from "../../adapters/mod.ts";
 import { CliAuthError, type LoopbackServer } from "../../mod.ts";
+import { settledState } from "../support/promise_state.ts";
 import { isListening, rawGet, rawRequest } from "../support/raw_http.ts";
 import { runScript } from "../support/run_script.ts";
 
 const STATE = "s".repeat(43);
 
-function settledState(promise: Promise<unknown>): Promise<"pending" | "resolved" | "rejected"> {
-  return Promise.race([
-    promise.then(() => "resolved" as const, () => "rejected" as const),
-    new Promise<"pending">((resolve) => setTimeout(() => resolve("pending"), 50)),
-  ]);
-}
+// Long enough for a callback that would settle the login to have done so.
+const SETTLE_MS = 50;
 
 async function withServer(test: (server: LoopbackServer) => Promise<void>, options = {}) {
   const server = await startLoopbackServer({ state: STATE, ...options });
@@ -39,10 +36,10 @@ describe("startLoopbackServer()", () => {
       const wrong = await rawGet(server.port, `/callback?code=evil&state=not-the-state`);
       expect(wrong.status).toBe(400);
       expect(wrong.body).toContain("not for the running login");
-      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect(await settledState(server.waitForCallback(), SETTLE_MS)).toBe("pending");
       const twoStates = await rawGet(server.port, `/callback?code=evil&state=${STATE}&state=${STATE}`);
       expect(twoStates.status).toBe(400);
-      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect(await settledState(server.waitForCallback(), SETTLE_MS)).toBe("pending");
       const right = await rawGet(server.port, `/callback?code=good&state=${STATE}`);
       expect(right.status).toBe(200);
       expect(right.body).toContain("Signed in");
@@ -56,7 +53,7 @@ describe("startLoopbackServer()", () => {
         const response = await rawGet(server.port, `/callback?code=x&state=${STATE}`, host);
         expect(response.status).toBe(421);
       }
-      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect(await settledState(server.waitForCallback(), SETTLE_MS)).toBe("pending");
       expect(await isListening(server.port)).toBe(true);
     });
   });
@@ -66,7 +63,7 @@ describe("startLoopbackServer()", () => {
       expect((await rawGet(server.port, "/favicon.ico")).status).toBe(404);
       expect((await rawGet(server.port, `/other?code=x&state=${STATE}`)).status).toBe(404);
       expect((await rawGet(server.port, `/callback/extra?code=x&state=${STATE}`)).status).toBe(404);
-      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect(await settledState(server.waitForCallback(), SETTLE_MS)).toBe("pending");
       expect((await rawGet(server.port, `/callback?code=ok&state=${STATE}`)).status).toBe(200);
       expect((await server.waitForCallback()).get("code")).toBe("ok");
     });
@@ -79,7 +76,7 @@ describe("startLoopbackServer()", () => {
         const response = await rawGet(server.port, `${target}?code=evil&state=${STATE}`);
         expect(response.status, target).toBe(404);
       }
-      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect(await settledState(server.waitForCallback(), SETTLE_MS)).toBe("pending");
       expect((await rawGet(server.port, `/callback?code=ok&state=${STATE}`)).status).toBe(200);
       expect((await server.waitForCallback()).get("code")).toBe("ok");
     });
@@ -92,7 +89,7 @@ describe("startLoopbackServer()", () => {
         `POST /callback?code=x&state=${STATE} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
       );
       expect(post.status).toBe(405);
-      expect(await settledState(server.waitForCallback())).toBe("pending");
+      expect(await settledState(server.waitForCallback(), SETTLE_MS)).toBe("pending");
     });
   });
 

@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 
 const root = new URL("../..", import.meta.url).pathname;
 const files = [
-  "adapters/keychain.ts",
   "adapters/lock.ts",
   ...readdirSync(join(root, "adapters/keychain")).map((f) => `adapters/keychain/${f}`),
   ...readdirSync(join(root, "adapters/storage")).map((f) => `adapters/storage/${f}`),
@@ -21,11 +20,11 @@ describe("storage adapters", () => {
     expect(offending).toEqual([]);
   });
 
-  it("import every keychain backend by a literal path from keychain.ts, on first use", () => {
-    const source = readFileSync(join(root, "adapters/keychain.ts"), "utf8");
+  it("import every keychain backend by a literal path from keychain/mod.ts, on first use", () => {
+    const source = readFileSync(join(root, "adapters/keychain/mod.ts"), "utf8");
     for (const backend of ["macos", "linux", "windows", "bun_secrets"]) {
-      expect(source).toContain(`import("./keychain/${backend}.ts")`);
-      expect(source).not.toMatch(new RegExp(`^import (?!type\\b)[^;]*from "\\./keychain/${backend}\\.ts"`, "m"));
+      expect(source).toContain(`import("./${backend}.ts")`);
+      expect(source).not.toMatch(new RegExp(`^import (?!type\\b)[^;]*from "\\./${backend}\\.ts"`, "m"));
     }
   });
 });

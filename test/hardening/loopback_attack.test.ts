@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startLoopbackServer } from "../../adapters/mod.ts";
 import type { LoopbackServer } from "../../mod.ts";
 import { runtimeKey } from "../support/runtime.ts";
-import { dribble, exchange, flood, isListening, settledState } from "./net.ts";
+import { settledState } from "../support/promise_state.ts";
+import { isListening } from "../support/raw_http.ts";
+import { dribble, exchange, flood } from "./net.ts";
 
 const STATE = "c3RhdGUtb2YtdGhlLWxvZ2luLXVuZGVyLWF0dGFjay0x";
 /** More than any socket buffers hold on loopback (a few MB): a server still reading after this reads without end. */

@@ -13,7 +13,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startLoopbackServer } from "../../adapters/mod.ts";
 import type { LoopbackServer } from "../../mod.ts";
 import { createProtocolContext, validateCallback } from "../../src/mod.ts";
-import { exchange, isListening, settledState } from "./net.ts";
+import { settledState } from "../support/promise_state.ts";
+import { isListening } from "../support/raw_http.ts";
+import { exchange } from "./net.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);

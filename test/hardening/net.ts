@@ -141,22 +141,3 @@ export function dribble(port: number, head: string, line: string, everyMs: numbe
   };
 }
 
-/** The state of a promise right now (after letting pending callbacks run for `waitMs`). */
-export function settledState(promise: Promise<unknown>, waitMs = 20): Promise<"pending" | "resolved" | "rejected"> {
-  return Promise.race([
-    promise.then(() => "resolved" as const, () => "rejected" as const),
-    new Promise<"pending">((resolve) => setTimeout(() => resolve("pending"), waitMs)),
-  ]);
-}
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-export function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}

@@ -143,12 +143,16 @@ describe("no secret in any error or log line", () => {
     for (const [name, edit] of edits) {
       let announce!: (url: string) => void;
       const authorizationUrl = new Promise<string>((resolve) => (announce = resolve));
+      const real = await createPlatform();
       const platform = {
-        ...createPlatform(),
-        readLine: async () => {
-          const callback = await authorizeWithoutBrowser(await authorizationUrl);
-          secrets.add(`pasted code (${name})`, callback.searchParams.get("code"));
-          return edit(callback);
+        ...real,
+        terminal: {
+          ...real.terminal,
+          readLine: async () => {
+            const callback = await authorizeWithoutBrowser(await authorizationUrl);
+            secrets.add(`pasted code (${name})`, callback.searchParams.get("code"));
+            return edit(callback);
+          },
         },
       };
       const auth = new CliAuth(options(countingStore(), { platform }));
@@ -278,7 +282,8 @@ describe("no secret in any error when the server echoes it escaped", () => {
 
   it("login({ flow: \"manual\" }): a short pasted code echoed escaped is redacted wherever it stands as a word", async () => {
     for (const [name, escape] of escapings) {
-      const platform = { ...createPlatform(), readLine: () => Promise.resolve(SHORT_CODE) };
+      const real = await createPlatform();
+      const platform = { ...real, terminal: { ...real.terminal, readLine: () => Promise.resolve(SHORT_CODE) } };
       const auth = new CliAuth(options(countingStore(), { platform }));
       faulty.setRules([{ path: "/token", fault: { kind: "reflect", status: 400, error: "invalid_grant", escape } }]);
       const error = await rejection(auth.login({ flow: "manual", openBrowser: false, onAuthorizationUrl: () => {} }));

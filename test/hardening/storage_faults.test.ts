@@ -14,11 +14,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoStore, fileStore, keychainStore } from "../../adapters/mod.ts";
-import { CliAuth, CliAuthError, type CredentialStore } from "../../mod.ts";
+import { CliAuth, type CredentialStore } from "../../mod.ts";
 import { secretTool, startKeyring, type TestKeyring } from "../support/keyring.ts";
 import { loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { scriptCommand } from "../support/run_script.ts";
+import { rejection } from "../support/reject.ts";
 
 const GET_TOKEN = fileURLToPath(new URL("../fixtures/get_token.ts", import.meta.url));
 
@@ -41,12 +42,6 @@ afterAll(async () => {
 const service = () => `cli-auth-faults-${process.pid}-${++serial}`;
 const auth = (storage: CredentialStore, extra: Parameters<typeof testOptions>[1] = {}) =>
   new CliAuth(testOptions(provider.issuer, { storage, logger, ...extra }));
-
-async function failure(promise: Promise<unknown>): Promise<CliAuthError> {
-  const error = await promise.then(() => undefined, (e) => e);
-  expect(error, "it should have failed").toBeInstanceOf(CliAuthError);
-  return error as CliAuthError;
-}
 
 /** A keychain store on a test keyring, never Bun.secrets (an `env` turns it off), so secret-tool always runs. */
 function keyringStore(name: string, extra: { timeoutMs?: number; env?: Record<string, string>; on?: TestKeyring } = {}) {
@@ -116,11 +111,11 @@ describe("keychain faults", () => {
     const emptyPath = mkdtempSync(join(root, "nothing-on-path-"));
     const keychain = keyringStore(name, { env: { PATH: emptyPath } });
     // The sign-in works, storing it cannot: the error says why and what to do.
-    const error = await failure(loginWithoutBrowser(auth(keychain)));
+    const error = await rejection(loginWithoutBrowser(auth(keychain)));
     expect(error.code).toBe("storage_unavailable");
     expect(error.message).toMatch(/secret-tool is not installed/);
     expect(error.hint).toMatch(/libsecret|storage: "file"/);
-    expect((await failure(auth(keychain).getAccessToken())).code).toBe("storage_unavailable");
+    expect((await rejection(auth(keychain).getAccessToken())).code).toBe("storage_unavailable");
     // "auto": one warning saying why and where the credentials went; the file works.
     warnings = [];
     const dir = join(root, name);
@@ -145,8 +140,8 @@ describe("keychain faults", () => {
       lockKeyring(own);
       expect(searchItems(own, name)).toEqual({ unlocked: [], locked: [item] });
       // A locked Secret Service hides its items from lookups: the session reads as absent (documented), not lost.
-      expect((await failure(auth(keychain).getAccessToken())).code).toBe("not_logged_in");
-      const error = await failure(loginWithoutBrowser(auth(keychain)));
+      expect((await rejection(auth(keychain).getAccessToken())).code).toBe("not_logged_in");
+      const error = await rejection(loginWithoutBrowser(auth(keychain)));
       expect(error.code).toBe("storage_unavailable");
       expect(error.message).toMatch(/the keyring is locked/);
       expect(error.hint).toMatch(/[Uu]nlock/);
@@ -173,7 +168,7 @@ describe("keychain faults", () => {
     const hang = hangingSecretTool();
     const keychain = keyringStore(name, { timeoutMs: 500, env: { PATH: `${hang.path}:${process.env.PATH}` } });
     const started = performance.now();
-    const error = await failure(auth(keychain).getAccessToken());
+    const error = await rejection(auth(keychain).getAccessToken());
     expect(performance.now() - started).toBeLessThan(500 + 1_500);
     expect(error.code).toBe("storage_unavailable");
     expect(error.message).toMatch(/did not finish within 500 ms/);
@@ -195,7 +190,7 @@ describe("keychain faults", () => {
     const name = service();
     const keychain = keyringStore(name);
     await secretTool(keyring, ["store", "--label", name, "service", name, "account", "default"], "{ not a session");
-    const error = await failure(auth(keychain).getAccessToken());
+    const error = await rejection(auth(keychain).getAccessToken());
     expect(error.code).toBe("storage_corrupt");
     expect(error.hint).toMatch(/[Ll]og in again/);
     const { tokens } = await loginWithoutBrowser(auth(keychain));
@@ -209,12 +204,12 @@ describe("credentials file faults", () => {
     const dir = join(root, name);
     writeFileSync(dir, "not a folder\n");
     const store = fileStore({ service: name, dir, logger });
-    const error = await failure(loginWithoutBrowser(auth(store)));
+    const error = await rejection(loginWithoutBrowser(auth(store)));
     expect(error.code).toBe("storage_unavailable");
     expect(error.message).toMatch(/credentials\.json/);
     expect(error.hint).toBeTruthy();
-    expect((await failure(auth(store).getAccessToken())).code).toBe("storage_unavailable");
-    expect((await failure(auth(store).logout())).code).toBe("storage_unavailable");
+    expect((await rejection(auth(store).getAccessToken())).code).toBe("storage_unavailable");
+    expect((await rejection(auth(store).logout())).code).toBe("storage_unavailable");
     // What stood there is untouched.
     expect(readFileSync(dir, "utf8")).toBe("not a folder\n");
   });
@@ -256,11 +251,11 @@ describe("credentials file faults", () => {
     writeFileSync(file, corrupt, { mode: 0o600 });
     const store = fileStore({ service: name, dir, logger });
     for (const run of [() => auth(store).getAccessToken(), () => auth(store).status(), () => auth(store).logout()]) {
-      const error = await failure(run());
+      const error = await rejection(run());
       expect(error.code).toBe("storage_corrupt");
       expect(error.hint).toContain(file);
     }
-    const error = await failure(loginWithoutBrowser(auth(store)));
+    const error = await rejection(loginWithoutBrowser(auth(store)));
     expect(error.code).toBe("storage_corrupt");
     expect(readFileSync(file, "utf8")).toBe(corrupt);
   });

@@ -43,7 +43,10 @@ afterAll(async () => {
 
 function capture(extra: Partial<CliAuthOptions> = {}) {
   const stderr: string[] = [];
-  const platform = { ...createPlatform(), writeStderr: (text: string) => void stderr.push(text) };
+  const platform = async () => {
+    const real = await createPlatform();
+    return { ...real, terminal: { ...real.terminal, writeStderr: (text: string) => void stderr.push(text) } };
+  };
   const auth = new CliAuth(testOptions(faulty.issuer, { storage: countingStore(), timeoutMs: 5_000, platform, ...extra }));
   return { auth, stderr };
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as oauth from "oauth4webapi";
 import type { TokenSet } from "../../mod.ts";
-import { retryOnDpopNonce } from "../../src/dpop.ts";
+import { retryOnDpopNonce } from "../../src/protocol/dpop.ts";
 import {
   createDpopNonceSource,
   createVerifier,

@@ -1,7 +1,7 @@
 // Run by `bun` from the tests (whatever runtime runs the test): one bunSecretsStore operation on the real
 // Bun.secrets, in the environment the test gives (its private D-Bus session). Input: JSON in argv[2]; output: JSON.
 import { bunSecretsStore } from "../../adapters/keychain/bun_secrets.ts";
-import { isCliAuthError } from "../../src/errors.ts";
+import { isCliAuthError } from "../../src/common/errors.ts";
 
 const { op, service, profile, value } = JSON.parse(process.argv[2]!) as {
   op: "set" | "get" | "delete" | "probe";

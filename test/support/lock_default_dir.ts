@@ -4,7 +4,7 @@
 import { readdir } from "node:fs/promises";
 import process from "node:process";
 import { withLock } from "../../adapters/lock.ts";
-import { isCliAuthError } from "../../src/errors.ts";
+import { isCliAuthError } from "../../src/common/errors.ts";
 
 const [name, folder] = process.argv.slice(2) as [string, string];
 try {

@@ -1,6 +1,6 @@
 // The CliAuthError a promise rejects with; fails the test when it resolves or rejects with something else.
 import { expect } from "vitest";
-import { CliAuthError } from "../../src/errors.ts";
+import { CliAuthError } from "../../src/common/errors.ts";
 
 export async function rejection(promise: Promise<unknown>): Promise<CliAuthError> {
   try {

@@ -1,15 +1,15 @@
-// Which runtime runs this test process (tests may name runtimes; the library detects them in adapters/).
-const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+// Which runtime runs this test process: the library's own table (adapters/runtimes.ts) says, so that a new runtime is
+// one row there and nothing here.
+import { detectRuntime, type RuntimeKey } from "../../adapters/runtimes.ts";
 
-export type RuntimeKey = "deno" | "bun" | "node";
+export type { RuntimeKey };
 
 export function runtimeKey(): RuntimeKey {
-  if (g.Deno) return "deno";
-  if (g.Bun) return "bun";
-  return "node";
+  return detectRuntime();
 }
 
 export function runtimeName(): string {
+  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
   if (g.Deno) return `deno ${g.Deno.version.deno}`;
   if (g.Bun) return `bun ${g.Bun.version}`;
   return `node ${process.versions.node}`;

@@ -8,7 +8,7 @@ import { linuxKeychainStore } from "../../../adapters/keychain/linux.ts";
 import { type AutoStoreOptions, autoStore } from "../../../adapters/storage/auto.ts";
 import { fileStore } from "../../../adapters/storage/file.ts";
 import { memoryStore } from "../../../adapters/storage/memory.ts";
-import { CliAuthError } from "../../../src/errors.ts";
+import { CliAuthError } from "../../../src/common/errors.ts";
 import { noBusEnv, secretTool, startKeyring, type TestKeyring } from "../../support/keyring.ts";
 import { rejection } from "../../support/reject.ts";
 

@@ -1,0 +1,129 @@
+/**
+ * The manual-paste login, for a remote shell whose loopback port the browser cannot reach: print the authorization
+ * URL, let the user sign in anywhere, and read back the URL the browser was sent to (or just the code).
+ *
+ * @module
+ */
+
+import { buildAuthorizationUrl } from "../protocol/authorize.ts";
+import { announceAuthorizationUrl, type AuthorizationRequestOptions } from "./browser_login.ts";
+import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "../protocol/code_exchange.ts";
+import type { Platform } from "../contracts.ts";
+import { CliAuthError } from "../common/errors.ts";
+import { abortReason } from "./login_signal.ts";
+import { createPkce } from "../protocol/pkce.ts";
+import type { ProtocolContext } from "../protocol/protocol_context.ts";
+
+/**
+ * Options of {@link manualLogin}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ManualLoginOptions } from "@x/cli-auth";
+ * const options: ManualLoginOptions = { signal: AbortSignal.timeout(300_000), redirectUri: "http://127.0.0.1:8085/callback" };
+ * ```
+ */
+export interface ManualLoginOptions extends AuthorizationRequestOptions {
+  /** The login's signal (timeout and cancel). */
+  signal: AbortSignal;
+  /**
+   * The redirect URI to use. Default: a loopback URI on a random high port where nothing listens; the browser
+   * shows a connection error whose address bar holds the URL to paste.
+   */
+  redirectUri?: string;
+}
+
+/** The prompt printed before reading the pasted URL. */
+export const PASTE_PROMPT = "Paste the URL your browser was redirected to (or just the code), then press Enter:\n> ";
+
+/**
+ * Turns what the user pasted into callback parameters: a whole URL, a query string, or a bare code (then the
+ * expected state, and the issuer when the server requires `iss`, are assumed: the code is still bound to this
+ * login's PKCE verifier).
+ *
+ * @param pasted the pasted line
+ * @param expected this login's state and the issuer
+ * @returns the callback parameters
+ * @throws {CliAuthError} `invalid_response` when nothing usable was pasted
+ *
+ * @example Usage
+ * ```ts
+ * import { parsePastedCallback } from "@x/cli-auth/protocol";
+ * const params = parsePastedCallback("http://127.0.0.1:8085/callback?code=abc&state=xyz", { state: "xyz" });
+ * ```
+ */
+export function parsePastedCallback(pasted: string, expected: { state: string; issuer?: string }): URLSearchParams {
+  const text = pasted.trim();
+  if (text === "") {
+    throw new CliAuthError("invalid_response", "Nothing was pasted", { hint: "Paste the URL from the browser's address bar" });
+  }
+  if (/^https?:\/\//i.test(text)) {
+    try {
+      return new URL(text).searchParams;
+    } catch {
+      throw new CliAuthError("invalid_response", "The pasted text is not a valid URL");
+    }
+  }
+  if (/(^|[?&])(code|error|state)=/.test(text)) return new URLSearchParams(text.replace(/^.*\?/, ""));
+  if (!/^[\w\-.~+/=]+$/.test(text)) {
+    throw new CliAuthError("invalid_response", "The pasted text is neither a URL nor an authorization code", {
+      hint: "Paste the whole URL from the browser's address bar",
+    });
+  }
+  const params = new URLSearchParams({ code: text, state: expected.state });
+  if (expected.issuer) params.set("iss", expected.issuer);
+  return params;
+}
+
+function randomHighPort(): number {
+  const [value] = crypto.getRandomValues(new Uint16Array(1));
+  return 49152 + (value! % 16384);
+}
+
+/**
+ * Runs the manual-paste login up to the tokens.
+ *
+ * @param context the protocol context
+ * @param platform the runtime (stderr, stdin)
+ * @param options scopes, redirect URI, display, the login signal
+ * @returns the tokens and ID token claims
+ * @throws {CliAuthError} `state_mismatch`, `issuer_mismatch`, `access_denied`, `invalid_response`, `login_timeout`, `login_cancelled`, and the token request's codes
+ *
+ * @example Usage
+ * ```ts
+ * import { createLoginSignal, manualLogin, type Platform, type ProtocolContext } from "@x/cli-auth/protocol";
+ * declare const context: ProtocolContext, platform: Platform;
+ * const login = createLoginSignal({});
+ * try {
+ *   const { tokens } = await manualLogin(context, platform, { signal: login.signal });
+ * } finally {
+ *   login.dispose();
+ * }
+ * ```
+ */
+export async function manualLogin(
+  context: ProtocolContext,
+  platform: Platform,
+  options: ManualLoginOptions,
+): Promise<GrantResult> {
+  const { signal } = options;
+  try {
+    const pkce = await createPkce();
+    const redirectUri = options.redirectUri ?? `http://127.0.0.1:${randomHighPort()}/callback`;
+    const url = buildAuthorizationUrl(context, pkce, {
+      redirectUri,
+      scopes: options.scopes,
+      prompt: options.prompt,
+      loginHint: options.loginHint,
+      extraParams: options.extraParams,
+    });
+    announceAuthorizationUrl(platform, url, { ...options, openBrowser: options.openBrowser ?? false });
+    const pasted = await platform.terminal.readLine(PASTE_PROMPT, signal);
+    const requiresIss = context.as.authorization_response_iss_parameter_supported === true;
+    const params = parsePastedCallback(pasted, { state: pkce.state, issuer: requiresIss ? context.as.issuer : undefined });
+    const validated = validateCallback(context, params, pkce.state);
+    return await exchangeAuthorizationCode(context, validated, { redirectUri, codeVerifier: pkce.codeVerifier, signal });
+  } catch (error) {
+    throw abortReason(error, signal);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * This profile's session in the credential store: read (with the belongs-here check), write, clear. A stored session
+ * that another issuer or client made (the configuration changed since that login) reads as none.
+ *
+ * @module
+ */
+
+import { CliAuthError } from "../common/errors.ts";
+import type { Config } from "../options.ts";
+import { parseSession, serializeSession, type Session } from "./session.ts";
+
+/**
+ * The profile's session, as `CliAuth`'s parts read and write it.
+ */
+export interface SessionStore {
+  /** The profile's session, or `null` (none, or one that belongs to another issuer or client). */
+  read(): Promise<Session | null>;
+  /** Stores the session under the profile. */
+  write(session: Session): Promise<void>;
+  /** Removes the profile's session. */
+  clear(): Promise<void>;
+}
+
+/**
+ * The session store of one `CliAuth` instance.
+ *
+ * @param config the instance's configuration (store, profile, issuer, client)
+ * @returns the session store
+ */
+export function createSessionStore(config: Config): SessionStore {
+  const { profile } = config;
+  const belongsHere = (session: Session): boolean => {
+    const trim = (value: string) => value.replace(/\/+$/, "");
+    if (config.issuer && trim(session.issuer) !== trim(config.issuer)) return false;
+    // Without a configured client ID the session's client was registered on the fly: any is ours.
+    return !config.clientId || session.clientId === config.clientId;
+  };
+  return {
+    async read() {
+      const stored = await (await config.store()).get(profile);
+      if (stored === null) return null;
+      const session = parseSession(stored, profile);
+      return belongsHere(session) ? session : null;
+    },
+    async write(session) {
+      await (await config.store()).set(profile, serializeSession(session));
+    },
+    async clear() {
+      await (await config.store()).delete(profile);
+    },
+  };
+}
+
+/**
+ * The `not_logged_in` error of a profile, with the login hint.
+ *
+ * @param config the instance's configuration
+ * @returns the error to throw
+ */
+export function notLoggedIn(config: Config): CliAuthError {
+  return new CliAuthError("not_logged_in", `Not logged in (profile "${config.profile}")`, { hint: config.loginHint });
+}
