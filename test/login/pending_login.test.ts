@@ -7,21 +7,29 @@ import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { rejection } from "../support/reject.ts";
+import { type ResourceServer, startResourceServer } from "../support/resource_server.ts";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 const PENDING_KEY = "pending-login:default";
 
 let provider: TestProvider;
 let expiring: TestProvider;
+let dpopProvider: TestProvider;
+let registering: TestProvider;
+let api: ResourceServer;
 
 beforeAll(async () => {
-  [provider, expiring] = await Promise.all([
+  api = await startResourceServer();
+  [provider, expiring, dpopProvider, registering] = await Promise.all([
     startProvider({ deviceInterval: 1 }),
     startProvider({ deviceInterval: 1, deviceCodeTtl: 2 }),
+    startProvider({ deviceInterval: 1, dpop: true }),
+    startProvider({ deviceInterval: 1, registration: true, resources: { [api.resource]: { format: "jwt", scope: "api:read" } } }),
   ]);
+  api.trust(registering.issuer);
 });
 afterAll(async () => {
-  await Promise.all([provider?.close(), expiring?.close()]);
+  await Promise.all([provider?.close(), expiring?.close(), dpopProvider?.close(), registering?.close(), api?.close()]);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -219,5 +227,35 @@ describe("beginLogin({ flow: \"manual\" }) and resumeLogin({ callbackUrl })", ()
     expect(await auth(store).resumeLogin()).toEqual({ done: false, pending });
     const error = await rejection(auth(store).resumeLogin({ wait: true }));
     expect(error.code).toBe("invalid_options");
+  });
+});
+
+describe("what the pending login keeps besides the codes", () => {
+  it("dpop: true: the key made at begin, so the session finished elsewhere is bound to it", async () => {
+    const store = countingStore();
+    const pending = await auth(store, dpopProvider.issuer, { dpop: true }).beginLogin();
+    const key = stored(store)!.dpopKey as { publicJwk: JsonWebKey; privateJwk: JsonWebKey };
+    expect(key.privateJwk.d).toBeTruthy();
+    expect(JSON.stringify(pending)).not.toContain(key.privateJwk.d!);
+    await approveDevice(dpopProvider.issuer, pending.userCode!, { login: "dpop-agent" });
+    const resumed = await auth(store, dpopProvider.issuer, { dpop: true }).resumeLogin({ wait: true, timeoutMs: 10_000 });
+    expect(resumed.done && resumed.result.tokens.tokenType).toBe("DPoP");
+    expect(JSON.parse(store.values.get("default")!).dpopKey).toEqual(key);
+    // The proofs of the stored key work at userinfo.
+    expect((await auth(store, dpopProvider.issuer, { dpop: true }).whoami()).sub).toBe("dpop-agent");
+  });
+
+  it("sign-in from a resource URL: the client registered at begin finishes it, with no second registration", async () => {
+    const store = countingStore();
+    const options = { service: "cli-auth-pending-resource", storage: store, resource: api.resource, allowInsecureRequests: true };
+    const pending = await new CliAuth(options).beginLogin();
+    const clientId = stored(store)!.clientId as string;
+    expect(clientId).not.toBe("cli");
+    await approveDevice(registering.issuer, pending.userCode!, { login: "resource-agent" });
+    const resumed = await new CliAuth(options).resumeLogin({ wait: true, timeoutMs: 10_000 });
+    expect(resumed.done).toBe(true);
+    expect(JSON.parse(store.values.get("default")!).clientId).toBe(clientId);
+    expect((await registering.requests()).filter((r) => r.method === "POST" && r.path === "/reg")).toHaveLength(1);
+    expect((await new CliAuth(options).fetch(`${api.origin}/api/me`)).status).toBe(200);
   });
 });
