@@ -146,18 +146,24 @@ describe("beginLogin() and resumeLogin(), device flow", () => {
   it("an expired device code forgets the pending login, and status() does not report it", async () => {
     const store = countingStore();
     await auth(store, expiring.issuer).beginLogin();
-    await sleep(1_200);
-    expect((await auth(store, expiring.issuer).resumeLogin()).done).toBe(false);
-    await sleep(1_500);
     const copy = store.values.get(PENDING_KEY)!;
+    await sleep(2_300);
     // status() forgets an expired pending login lazily, without reporting it.
     expect((await auth(store, expiring.issuer).status()).pendingLogin).toBeUndefined();
     expect(store.values.has(PENDING_KEY)).toBe(false);
-    // resumeLogin() on an expired one says so, and forgets it.
+    // resumeLogin() on an expired one says so, and forgets it, without asking the server.
     store.values.set(PENDING_KEY, copy);
+    await expiring.reset();
     const error = await rejection(auth(store, expiring.issuer).resumeLogin());
     expect(error.code).toBe("device_code_expired");
     expect(error.hint).toMatch(/login/);
+    expect(store.values.has(PENDING_KEY)).toBe(false);
+    expect(await devicePolls(expiring)).toBe(0);
+    // The server says so first (the stored expiry later than the server's): the same, after one poll.
+    store.values.set(PENDING_KEY, JSON.stringify({ ...JSON.parse(copy), expiresAt: Date.now() + 60_000 }));
+    const told = await rejection(auth(store, expiring.issuer).resumeLogin());
+    expect(told.code).toBe("device_code_expired");
+    expect(await devicePolls(expiring)).toBe(1);
     expect(store.values.has(PENDING_KEY)).toBe(false);
   });
 

@@ -14,7 +14,7 @@ import { ROOT, runScript, scriptCommand } from "../support/run_script.ts";
 const FIXTURE = fileURLToPath(new URL("../fixtures/pending_login.ts", import.meta.url));
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 /** The slow provider's polling interval: long enough that a process started right after a poll is "too soon". */
-const INTERVAL_S = 4;
+const INTERVAL_S = 5;
 
 let provider: TestProvider;
 let slow: TestProvider;
