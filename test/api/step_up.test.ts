@@ -5,6 +5,7 @@
 // (browser and device flows), checks what the ID token says came of it, and replaces the session; a server that
 // ignores acr_values fails the login and nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPlatform } from "../../adapters/mod.ts";
 import { CliAuth, type CliAuthOptions, type LoginOptions } from "../../mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, testOptions } from "../support/login.ts";
@@ -131,6 +132,31 @@ describe("auth.fetch() on an API that demands a stronger sign-in", () => {
     expect(error.acrValues).toEqual([MFA]);
     expect(api.seen.length - seen).toBe(1);
     expect(await provider.tokenRequests(REFRESH)).toEqual([]);
+  });
+
+  it("a manual login sends acr_values and max_age on the authorization request, and gets through", async () => {
+    let callback: Promise<URL> | undefined;
+    let authorizationUrl: URL | undefined;
+    // The user pastes the URL the browser was sent to: the scripted user's callback.
+    const platform = async () => {
+      const real = await createPlatform();
+      return { ...real, terminal: { ...real.terminal, writeStderr: () => {}, readLine: async () => (await callback!).href } };
+    };
+    const { auth } = newAuth(api.resource, { platform });
+    await auth.login({
+      flow: "manual",
+      openBrowser: false,
+      acrValues: [MFA],
+      maxAge: 300,
+      onAuthorizationUrl: (url) => {
+        authorizationUrl = new URL(url);
+        callback = authorizeWithoutBrowser(url, { login: "alice" });
+      },
+    });
+    expect(authorizationUrl?.searchParams.get("acr_values")).toBe(MFA);
+    expect(authorizationUrl?.searchParams.get("max_age")).toBe("300");
+    const response = await auth.fetch(`${api.origin}/api/step-up`);
+    expect(response.status).toBe(200);
   });
 
   it("a device login with acrValues sends them on the device authorization request", async () => {
