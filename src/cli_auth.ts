@@ -69,9 +69,9 @@ export class CliAuth {
   /**
    * Signs the user in and stores the session.
    *
-   * @param options flow, browser and listener settings, timeout and signal
+   * @param options flow, browser and listener settings, timeout and signal; `acrValues` / `maxAge` for a step-up
    * @returns the tokens, the user and the flow that ran
-   * @throws {CliAuthError} `login_timeout`, `login_cancelled`, `access_denied`, `state_mismatch`, `issuer_mismatch`, `port_unavailable`, `unsupported_flow`, `device_code_expired`, `network_error`, `timeout`, `discovery_failed`, `storage_unavailable`
+   * @throws {CliAuthError} `login_timeout`, `login_cancelled`, `access_denied` (also: the ID token shows the server did not perform the `acrValues` / `maxAge` asked for; nothing stored), `state_mismatch`, `issuer_mismatch`, `port_unavailable`, `unsupported_flow`, `device_code_expired`, `network_error`, `timeout`, `discovery_failed`, `storage_unavailable`
    *
    * @example Usage
    * ```ts
@@ -155,13 +155,15 @@ export class CliAuth {
   /**
    * Calls your API as the signed-in user: like `fetch`, with `Authorization: Bearer …` (or `DPoP …` and a proof).
    * On `401` with `invalid_token` it refreshes once (shared with `getAccessToken`) and retries once when the body
-   * can be sent again; a second `401` is returned. `403 insufficient_scope` throws with the scopes asked for. The
+   * can be sent again; a second `401` is returned. `403 insufficient_scope` throws with the scopes asked for;
+   * `401 insufficient_user_authentication` (RFC 9470) throws `step_up_required` with `acrValues` and `maxAge`, without
+   * a refresh or a retry. The
    * token is only ever sent to `apiOrigins` (default: the `resource` origins, else the `identityEndpoint` origin).
    *
    * @param input the URL or Request
    * @param init the request options
    * @returns the response
-   * @throws {CliAuthError} `invalid_options` (another origin: nothing is sent), `insufficient_scope`, `not_logged_in`, `session_expired`, `network_error`, `timeout`
+   * @throws {CliAuthError} `invalid_options` (another origin: nothing is sent), `insufficient_scope`, `step_up_required`, `not_logged_in`, `session_expired`, `network_error`, `timeout`
    *
    * @example Usage
    * ```ts

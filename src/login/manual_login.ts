@@ -107,6 +107,7 @@ export async function manualLogin(
   options: ManualLoginOptions,
 ): Promise<GrantResult> {
   const { signal } = options;
+  const requestedAt = options.requestedAt ?? Date.now();
   try {
     const pkce = await createPkce();
     const redirectUri = options.redirectUri ?? `http://127.0.0.1:${randomHighPort()}/callback`;
@@ -116,13 +117,22 @@ export async function manualLogin(
       prompt: options.prompt,
       loginHint: options.loginHint,
       extraParams: options.extraParams,
+      acrValues: options.acrValues,
+      maxAge: options.maxAge,
     });
     announceAuthorizationUrl(platform, url, { ...options, openBrowser: options.openBrowser ?? false });
     const pasted = await platform.terminal.readLine(PASTE_PROMPT, signal);
     const requiresIss = context.as.authorization_response_iss_parameter_supported === true;
     const params = parsePastedCallback(pasted, { state: pkce.state, issuer: requiresIss ? context.as.issuer : undefined });
     const validated = validateCallback(context, params, pkce.state);
-    return await exchangeAuthorizationCode(context, validated, { redirectUri, codeVerifier: pkce.codeVerifier, signal });
+    return await exchangeAuthorizationCode(context, validated, {
+      redirectUri,
+      codeVerifier: pkce.codeVerifier,
+      signal,
+      acrValues: options.acrValues,
+      maxAge: options.maxAge,
+      requestedAt,
+    });
   } catch (error) {
     throw abortReason(error, signal);
   }
