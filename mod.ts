@@ -63,7 +63,8 @@ export type { AuthorizationServer, ServerEndpoints, ServerMetadataOptions } from
 export type { ClientOptions, ProtocolContext } from "./src/protocol/protocol_context.ts";
 export type { Pkce } from "./src/protocol/pkce.ts";
 export type { AuthorizationUrlOptions } from "./src/protocol/authorize.ts";
-export type { GrantResult } from "./src/protocol/code_exchange.ts";
+export type { CodeExchangeOptions, GrantResult } from "./src/protocol/code_exchange.ts";
+export type { RequestedAuthentication } from "./src/protocol/requested_authentication.ts";
 export type { UserInfo } from "./src/protocol/userinfo.ts";
 export type { DeviceAuthorization, DevicePollResult } from "./src/protocol/device_flow.ts";
 export type { TokenSet } from "./src/protocol/token_set.ts";

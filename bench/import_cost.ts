@@ -92,6 +92,14 @@ const commands: Command[] = [
     args: runtime === "deno" ? ["eval", "0"] : ["-e", "0"],
     reference: true,
   },
+  // What importing anything at all costs: one module of one line. On Bun here this alone is several ms over the
+  // empty script, a cost no library can go under; the goal lines show ours beside it.
+  {
+    key: "one-line",
+    label: "a one-line module (reference)",
+    args: scriptArgs(entry("one_line", `import ${JSON.stringify(new URL(`file://${entry("one_line_module", "export const x = 1;\n")}`).href)};\n`)),
+    reference: true,
+  },
   {
     key: "ours",
     label: "@x/cli-auth",

@@ -7,6 +7,7 @@
 //
 //   npm run bench                                  (= npm run build && node bench/run.mjs)
 //   BENCH_RUNTIMES=deno,bun node bench/run.mjs     (a subset of runtimes)
+//   BENCH_ONLY=import_cost node bench/run.mjs      (a subset of the per-runtime benchmarks)
 import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -16,7 +17,9 @@ import { startKeyring, type TestKeyring } from "../test/support/keyring.ts";
 import { commandFor, RESULT_MARKER, ROOT, type RuntimeKey } from "./_support.ts";
 
 const RUNTIMES = (process.env.BENCH_RUNTIMES ?? "node,bun,deno").split(",").map((r) => r.trim()) as RuntimeKey[];
-const PER_RUNTIME = ["import_cost", "fresh_token", "login", "refresh_load"] as const;
+const ALL_PER_RUNTIME = ["import_cost", "fresh_token", "login", "refresh_load"] as const;
+const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+const PER_RUNTIME = ALL_PER_RUNTIME.filter((name) => !only || only.includes(name));
 const TIMEOUT_MS = 180_000;
 const started = performance.now();
 
@@ -69,6 +72,7 @@ const padEnd = (value: unknown, width: number) => String(value).padEnd(width);
 const ms = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "—");
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const goal = (met: boolean) => (met ? "met" : "MISSED");
+const signed = (value: number) => `${value < 0 ? "-" : "+"}${ms(Math.abs(value))}`;
 
 interface Goals {
   runtime: string;
@@ -92,10 +96,14 @@ function importTable(r: any, goals: Goals): string[] {
   const ours = r.rows.find((row: any) => row.key === "ours");
   const peers = r.rows.filter((row: any) => !row.reference && row.key !== "ours" && row.key !== "floor");
   const cheapest = peers.reduce((a: any, b: any) => (a.ratio <= b.ratio ? a : b));
-  // Bun starts in a few ms: there the goal is judged by the milliseconds added (<= 3 ms), not the ratio.
+  // The goals of the project: Node <= 1.10x the bare runtime, Deno <= 1.15x, and Bun (which starts in a few ms) judged
+  // by the milliseconds added, <= 3 ms. Beside it, how much of that any import at all costs (a one-line module).
+  const oneLine = r.rows.find((row: any) => row.key === "one-line");
+  const besideOneLine = oneLine ? ` (a one-line module: +${ms(oneLine.addedMs)} ms; ours over it: ${signed(ours.addedMs - oneLine.addedMs)} ms)` : "";
+  const ratioGoal = r.runtime === "deno" ? 1.15 : 1.1;
   const floorGoal = r.runtime === "bun"
-    ? `+${ms(ours.addedMs)} ms over the floor (goal <= +3 ms on Bun): ${goal(ours.addedMs <= 3)}`
-    : `${ours.ratio.toFixed(2)}x the floor (goal <= 1.2x): ${goal(ours.ratio <= 1.2)}`;
+    ? `+${ms(ours.addedMs)} ms over the floor (goal <= +3 ms on Bun): ${goal(ours.addedMs <= 3)}${besideOneLine}`
+    : `${ours.ratio.toFixed(2)}x the floor (goal <= ${ratioGoal.toFixed(2)}x): ${goal(ours.ratio <= ratioGoal)}${besideOneLine}`;
   const peerGoal = `below every peer (cheapest: ${cheapest.label} ${cheapest.ratio.toFixed(2)}x): ${goal(ours.ratio < cheapest.ratio)}`;
   goals.lines.push(`import cost ${floorGoal}; ${peerGoal}`);
   out.push(`  @x/cli-auth: ${floorGoal}; ${peerGoal}`);
@@ -237,7 +245,7 @@ try {
     }
     // The server-side benchmarks print their own tables: kept as text. Their "before" lines import the server entry
     // as it was before jose, extracted from git into bench/.tmp/before/ (bench/_before.ts).
-    for (const name of ["jwt_verify", "dpop_verify"]) {
+    for (const name of ["jwt_verify", "dpop_verify"].filter((name) => !only || only.includes(name))) {
       console.error(`\n== ${name} on ${runtime}`);
       const outcome = await runBenchmark(name, runtime);
       section[name] = outcome.stdout.trim();
@@ -248,9 +256,12 @@ try {
     console.log(["", header, ...lines].join("\n"));
   }
 
-  console.error("\n== bundle_size (once: sizes do not depend on the runtime)");
-  const bundle = await runBenchmark("bundle_size", "node");
-  if (bundle.ok && bundle.result) {
+  const bundle = !only || only.includes("bundle_size")
+    ? (console.error("\n== bundle_size (once: sizes do not depend on the runtime)"), await runBenchmark("bundle_size", "node"))
+    : undefined;
+  if (bundle === undefined) {
+    // not asked for
+  } else if (bundle.ok && bundle.result) {
     results.bundle_size = bundle.result;
     const lines = ["", `${"=".repeat(20)} all runtimes ${"=".repeat(86)}`, ...bundleTable(bundle.result)];
     console.log(lines.join("\n"));
@@ -265,14 +276,16 @@ results.goals = Object.fromEntries(allGoals.map((g) => [g.runtime, g.lines]));
 results.machine.loadAverageAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
 results.durationSeconds = Math.round((performance.now() - started) / 1000);
 results.failures = failures;
-writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
+// A partial run (BENCH_ONLY) prints its figures but leaves the full run's results.json as it was.
+const resultsFile = only ? "bench/.tmp/results.partial.json" : "bench/results.json";
+writeFileSync(join(ROOT, resultsFile), `${JSON.stringify(results, null, 2)}\n`);
 
-console.log(`\nGoals (issue 9):`);
+console.log(`\nGoals:`);
 for (const g of allGoals) for (const line of g.lines) console.log(`  ${padEnd(g.runtime, 5)} ${line}`);
 console.log(
   `\n${results.durationSeconds} s on ${results.machine.cpus} cores (${results.machine.cpuModel}); load average ${
     results.machine.loadAverageAtStart.join("/")
-  } at start, ${results.machine.loadAverageAtEnd.join("/")} at end. Written: bench/results.json`,
+  } at start, ${results.machine.loadAverageAtEnd.join("/")} at end. Written: ${resultsFile}`,
 );
 if (failures.length > 0) {
   console.log(`\nDid not run:\n  ${failures.join("\n  ")}`);

@@ -71,9 +71,9 @@ export class CliAuth {
   /**
    * Signs the user in and stores the session.
    *
-   * @param options flow, browser and listener settings, timeout and signal
+   * @param options flow, browser and listener settings, timeout and signal; `acrValues` / `maxAge` for a step-up
    * @returns the tokens, the user and the flow that ran
-   * @throws {CliAuthError} `login_timeout`, `login_cancelled`, `access_denied`, `state_mismatch`, `issuer_mismatch`, `port_unavailable`, `unsupported_flow`, `device_code_expired`, `network_error`, `timeout`, `discovery_failed`, `storage_unavailable`
+   * @throws {CliAuthError} `login_timeout`, `login_cancelled`, `access_denied` (also: the ID token shows the server did not perform the `acrValues` / `maxAge` asked for; nothing stored), `state_mismatch`, `issuer_mismatch`, `port_unavailable`, `unsupported_flow`, `device_code_expired`, `network_error`, `timeout`, `discovery_failed`, `storage_unavailable`
    *
    * @example Usage
    * ```ts
@@ -217,13 +217,14 @@ export class CliAuth {
   /**
    * Calls your API as the signed-in user: like `fetch`, with `Authorization: Bearer …` (or `DPoP …` and a proof).
    * On `401` with `invalid_token` it refreshes once (shared with `getAccessToken`) and retries once when the body
-   * can be sent again; a second `401` is returned. `403 insufficient_scope` throws with the scopes asked for. The
-   * token is only ever sent to `apiOrigins` (default: the `resource` origins, else the `identityEndpoint` origin).
+   * can be sent again; a second `401` is returned. `403 insufficient_scope` throws with the scopes asked for;
+   * `401 insufficient_user_authentication` (RFC 9470) throws `step_up_required` with `acrValues` and `maxAge`, with no
+   * refresh or retry. The token only goes to `apiOrigins` (default: the `resource` origins, else `identityEndpoint`'s).
    *
    * @param input the URL or Request
    * @param init the request options
    * @returns the response
-   * @throws {CliAuthError} `invalid_options` (another origin: nothing is sent), `insufficient_scope`, `not_logged_in`, `session_expired`, `network_error`, `timeout`
+   * @throws {CliAuthError} `invalid_options` (another origin: nothing is sent), `insufficient_scope`, `step_up_required`, `not_logged_in`, `session_expired`, `network_error`, `timeout`
    *
    * @example Usage
    * ```ts
@@ -235,10 +236,8 @@ export class CliAuth {
    * ```
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const [{ authenticatedFetch }, { apiSession }] = await Promise.all([
-      import("./api/authenticated_fetch.ts"),
-      import("./api/api_session.ts"),
-    ]);
+    const [{ authenticatedFetch }, { apiSession }] =
+      await Promise.all([import("./api/authenticated_fetch.ts"), import("./api/api_session.ts")]);
     const { apiOrigins, http, loginHint } = this.#config;
     return await authenticatedFetch(apiSession(await this.#refresherPart(), this.#issuerPart), { apiOrigins, http, loginHint }, input, init);
   }

@@ -1,8 +1,9 @@
 /**
  * The authorization server one `CliAuth` instance talks to, kept in a closure: its metadata (discovered once per
  * instance, a failure not remembered; found through the resource's RFC 9728 metadata when only `resource` is
- * configured), the client (the configured one, else the one registered there earlier and kept in the store, else a
- * new RFC 7591 registration, forgotten when the server no longer knows it), the protocol contexts of logins and
+ * configured), the client (the configured one; else the `clientMetadataUrl` when the server takes client ID metadata
+ * documents; else the one registered there earlier and kept in the store, else a new RFC 7591 registration, forgotten
+ * when the server no longer knows it), the protocol contexts of logins and
  * stored sessions, and one DPoP handle per key (so server nonces are remembered between requests). Login and refresh
  * both go through it. Protocol modules are imported on first use.
  *
@@ -37,8 +38,9 @@ export interface Issuer {
   /** The DPoP handle of a stored key, one per key and instance. */
   dpopHandle(clientId: string, key: StoredDpopKey): Promise<DPoPHandle>;
   /**
-   * The client ID for a new login: the configured one, else the one registered at `as` earlier (kept in the store),
-   * else a newly registered one (RFC 7591); `fresh` registers anew. `registered` says it came from the store.
+   * The client ID for a new login: the configured one; else `clientMetadataUrl` when `as` says
+   * `client_id_metadata_document_supported: true`; else the one registered at `as` earlier (kept in the store), else
+   * a newly registered one (RFC 7591); `fresh` registers anew. `registered` says it came from the store.
    */
   loginClient(as: AuthorizationServer, signal: AbortSignal, fresh?: boolean): Promise<{ clientId: string; registered: boolean }>;
   /** Forgets the client registered at `issuer` (the server no longer knows it): the next login registers anew. */
@@ -105,6 +107,10 @@ export function createIssuer(config: Config): Issuer {
     },
     async loginClient(as, signal, fresh = false) {
       if (config.clientId) return { clientId: config.clientId, registered: false };
+      // A client ID metadata document: the server fetches the client's metadata from the URL; nothing to register.
+      if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
+        return { clientId: config.clientMetadataUrl, registered: false };
+      }
       const store = await config.store();
       const { registerPublicClient, storedClient } = await import("./protocol/client_registration.ts");
       if (!fresh) {

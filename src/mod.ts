@@ -52,7 +52,13 @@ export type { Pkce } from "./protocol/pkce.ts";
 export { buildAuthorizationUrl } from "./protocol/authorize.ts";
 export type { AuthorizationUrlOptions } from "./protocol/authorize.ts";
 export { exchangeAuthorizationCode, validateCallback } from "./protocol/code_exchange.ts";
-export type { GrantResult } from "./protocol/code_exchange.ts";
+export type { CodeExchangeOptions, GrantResult } from "./protocol/code_exchange.ts";
+export {
+  checkAuthenticationPerformed,
+  checkRequestedAuthentication,
+  requestedAuthenticationParameters,
+} from "./protocol/requested_authentication.ts";
+export type { RequestedAuthentication } from "./protocol/requested_authentication.ts";
 export { refreshTokens } from "./protocol/refresh.ts";
 export { revokeToken } from "./protocol/revoke.ts";
 export { fetchUserInfo } from "./protocol/userinfo.ts";

@@ -28,8 +28,37 @@ export const DEFAULT_SCOPES: readonly string[] = ["openid", "profile", "email", 
 export interface CliAuthOptions {
   /** The issuer; discovery finds the endpoints (OpenID Connect, then RFC 8414). */
   issuer?: string;
-  /** The public client registered for the CLI. */
+  /**
+   * The public client registered for the CLI; or an https URL where the CLI publishes its client metadata (a Client
+   * ID Metadata Document), for servers that fetch it instead of requiring registration. A URL must be https, with no
+   * fragment and no user name or password (`invalid_options` otherwise; `http://localhost` neither).
+   *
+   * @example A client ID metadata document
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({
+   *   issuer: "https://auth.example.com", clientId: "https://cli.example.com/oauth/client.json", service: "my-cli",
+   * });
+   * ```
+   */
   clientId?: string;
+  /**
+   * Sign-in from a resource URL (no `clientId`): the https URL of the CLI's client ID metadata document
+   * (draft-ietf-oauth-client-id-metadata-document). When the authorization server's metadata says
+   * `client_id_metadata_document_supported: true`, this URL is the client ID and nothing is registered; otherwise
+   * the client is registered (RFC 7591) as without it, and a client registered earlier is reused. Ignored when
+   * `clientId` is set. Checked like a URL `clientId`.
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const auth = new CliAuth({
+   *   resource: "https://api.example.com/", clientMetadataUrl: "https://cli.example.com/oauth/client.json", service: "my-cli",
+   * });
+   * ```
+   * @see https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/
+   */
+  clientMetadataUrl?: string;
   /** Names the keychain entry and the config folder. */
   service: string;
   /** Scopes to ask for (default `openid profile email offline_access`). */
@@ -107,6 +136,8 @@ export interface Config {
   readonly issuer?: string;
   /** The configured client, if any (else one registered on the fly). */
   readonly clientId?: string;
+  /** The client ID metadata document's URL, for sign-in from a resource URL. */
+  readonly clientMetadataUrl?: string;
   /** For providers that issue non-secret "installed app" secrets. */
   readonly clientSecret?: string;
   /** Endpoints given by hand. */
@@ -171,9 +202,11 @@ export function checkOptions(options: CliAuthOptions, defaultPlatform?: () => Pr
   }
   if (!options.clientId && resources.length === 0) {
     throw new CliAuthError("invalid_options", "The `clientId` option is required", {
-      hint: "Register a public (native) client for your CLI and pass its client ID",
+      hint: "Register a public (native) client for your CLI and pass its client ID (or the https URL of its client metadata document)",
     });
   }
+  if (options.clientId !== undefined && URL_SHAPED.test(options.clientId)) checkMetadataDocumentUrl("clientId", options.clientId);
+  if (options.clientMetadataUrl !== undefined) checkMetadataDocumentUrl("clientMetadataUrl", options.clientMetadataUrl);
   if (options.fetch && (options.proxy !== undefined || options.ca !== undefined)) {
     throw new CliAuthError("invalid_options", "The `fetch` option cannot be combined with `proxy` or `ca`", {
       hint: "Your `fetch` makes the connections: give it the proxy and the CAs, or drop it",
@@ -195,6 +228,7 @@ export function checkOptions(options: CliAuthOptions, defaultPlatform?: () => Pr
     profile,
     issuer: options.issuer,
     clientId: options.clientId,
+    clientMetadataUrl: options.clientMetadataUrl,
     clientSecret: options.clientSecret,
     endpoints: options.endpoints,
     scopes: options.scopes ?? DEFAULT_SCOPES,
@@ -232,6 +266,39 @@ export function checkOptions(options: CliAuthOptions, defaultPlatform?: () => Pr
     }),
   };
   return config;
+}
+
+/** A client ID that is meant as a URL: a scheme followed by `://` (`urn:…` and plain names are opaque IDs). */
+const URL_SHAPED = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * A client ID metadata document's URL: the server fetches the client's metadata from it, so it must be https
+ * (loopback http too is refused: no server fetches a document from the user's own machine), without a fragment
+ * (the draft forbids one) and without a user name or password (they would be sent to every server as the client ID).
+ */
+function checkMetadataDocumentUrl(option: "clientId" | "clientMetadataUrl", value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  const problem = !url || !URL_SHAPED.test(value)
+    ? "is not a URL"
+    : url.protocol !== "https:"
+    ? "is not an https URL"
+    : value.includes("#")
+    ? "has a fragment (#…)"
+    : url.username || url.password
+    ? "has a user name or password"
+    : url.hostname === ""
+    ? "has no host"
+    : undefined;
+  if (problem) {
+    throw new CliAuthError("invalid_options", `The \`${option}\` URL ${problem}`, {
+      hint: 'A client ID metadata document is published at an https URL without a fragment, e.g. "https://cli.example.com/oauth/client.json"',
+    });
+  }
 }
 
 /** `make`, called on first use only; later calls get the same promise. */

@@ -1,7 +1,8 @@
 /**
  * `auth.fetch`: call the user's API as the signed-in user. The token goes only to the configured API origins; the
  * request is made by oauth4webapi's `protectedResourceRequest` (Bearer, or DPoP with a proof carrying `ath`); one
- * refresh and one retry on `401 invalid_token`, a typed error on `403 insufficient_scope`.
+ * refresh and one retry on `401 invalid_token`, a typed error on `403 insufficient_scope`, and on `401
+ * insufficient_user_authentication` (RFC 9470 step-up) a typed error at once: no refresh, no retry.
  *
  * @module
  */
@@ -118,14 +119,62 @@ async function prepare(input: string | URL | Request, init: RequestInit | undefi
   return { url, method: method.toUpperCase(), headers, body, replayable, signal: init?.signal ?? undefined };
 }
 
-/** The first challenge's `error` and `scope`, from a response's `WWW-Authenticate`. */
-function challengeOf(error: oauth.WWWAuthenticateChallengeError): { error?: string; scope?: string } {
+/** What `send` read from a response's `WWW-Authenticate` (any scheme: `Bearer` or `DPoP`). */
+interface Challenge {
+  error?: string;
+  scope?: string;
+  /** `acr_values` of a step-up challenge, split on spaces. */
+  acrValues?: string[];
+  /** `max_age` of a step-up challenge, when a whole number of seconds. */
+  maxAge?: number;
+}
+
+const STEP_UP = "insufficient_user_authentication";
+
+/**
+ * The challenge that says what went wrong: a step-up challenge (RFC 9470) wherever it stands, else the first with an
+ * `error`. Its values go into an error and its hint: shown without terminal controls or the request's token.
+ */
+function challengeOf(error: oauth.WWWAuthenticateChallengeError): Challenge {
+  const secrets = secretsSentFor(error.response);
+  const stepUp = error.cause.find((challenge) => challenge.parameters.error === STEP_UP);
+  if (stepUp) {
+    const acrValues = serverText(stepUp.parameters.acr_values, secrets)?.split(" ").filter(Boolean);
+    const maxAge = stepUp.parameters.max_age;
+    return {
+      error: STEP_UP,
+      acrValues: acrValues?.length ? acrValues : undefined,
+      // RFC 9470 §3: max_age is a non-negative whole number of seconds; anything else is left out, never guessed.
+      maxAge: maxAge !== undefined && /^\d{1,15}$/.test(maxAge) ? Number(maxAge) : undefined,
+    };
+  }
   for (const challenge of error.cause) {
     const code = challenge.parameters.error;
-    // The scope goes into an error and its hint: shown without terminal controls or the request's token.
-    if (code) return { error: code, scope: serverText(challenge.parameters.scope, secretsSentFor(error.response)) };
+    if (code) return { error: code, scope: serverText(challenge.parameters.scope, secrets) };
   }
   return {};
+}
+
+/** The `step_up_required` error for a step-up challenge, its hint built from the login command. */
+function stepUpRequired(challenge: Challenge, loginHint: string): CliAuthError {
+  const { acrValues, maxAge } = challenge;
+  const wanted = [
+    acrValues?.length ? `an authentication of ${acrValues.join(" or ")}` : undefined,
+    maxAge === undefined ? undefined : maxAge === 0 ? "a sign-in now" : `a sign-in within the last ${maxAge} s`,
+  ].filter(Boolean).join(" and ");
+  return new CliAuthError(
+    "step_up_required",
+    `The API needs a stronger or more recent sign-in than this session's${wanted ? ` (${wanted})` : ""}`,
+    {
+      status: 401,
+      error: STEP_UP,
+      acrValues,
+      maxAge,
+      hint: `${loginHint} again to sign in with a stronger or more recent authentication${
+        acrValues?.length ? ` (${acrValues.join(" or ")})` : ""
+      }, then repeat the command`,
+    },
+  );
 }
 
 /**
@@ -136,7 +185,7 @@ function challengeOf(error: oauth.WWWAuthenticateChallengeError): { error?: stri
  * @param input the URL or Request
  * @param init the request options
  * @returns the API's response (a second `401` is returned, never looped)
- * @throws {CliAuthError} `invalid_options` (an origin the token may not go to; nothing is sent), `insufficient_scope` (with `scopes`), `not_logged_in`, `session_expired`, `network_error`, `timeout`
+ * @throws {CliAuthError} `invalid_options` (an origin the token may not go to; nothing is sent), `insufficient_scope` (with `scopes`), `step_up_required` (with `acrValues` and `maxAge`; nothing refreshed or retried), `not_logged_in`, `session_expired`, `network_error`, `timeout`
  *
  * @example Usage
  * ```ts
@@ -183,6 +232,12 @@ export async function authenticatedFetch(
       token = await session.refreshed(token);
       ({ response, challenge } = await send(request, token, dpop, options.http));
     }
+    // A refreshed token carries the same sign-in: a step-up challenge is never refreshed or retried (it is not
+    // `invalid_token`, so the branch above left it alone).
+    if (response.status === 401 && challenge.error === STEP_UP) {
+      await response.body?.cancel();
+      throw stepUpRequired(challenge, options.loginHint);
+    }
     if (response.status === 403 && challenge.error === "insufficient_scope") {
       await response.body?.cancel();
       const scopes = challenge.scope?.split(" ").filter(Boolean);
@@ -214,7 +269,7 @@ async function send(
   token: string,
   dpop: oauth.DPoPHandle | undefined,
   http: HttpOptions,
-): Promise<{ response: Response; challenge: { error?: string; scope?: string } }> {
+): Promise<{ response: Response; challenge: Challenge }> {
   // The timeout covers the wait for the response headers; a large body may take as long as it takes.
   const timeoutMs = http.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const fetchImpl: FetchLike = guardedFetch({ ...http, maxResponseBytes: Number.POSITIVE_INFINITY }, "resource");

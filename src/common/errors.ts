@@ -121,6 +121,13 @@ export type CliAuthErrorCode =
   | "insufficient_scope"
   /** The API (RFC 9470) needs a stronger (`acr`) or more recent (`auth_time`) sign-in than the token's: log in again. */
   | "insufficient_user_authentication"
+  /**
+   * `auth.fetch`: the API answered that this request needs a stronger (`acr`) or more recent (`auth_time`) sign-in
+   * than the session's (RFC 9470 `insufficient_user_authentication`). Nothing was refreshed or retried: a refreshed
+   * token carries the same sign-in. `acrValues` and `maxAge` on the error say what the API asked for; log in again
+   * with them (`login({ acrValues, maxAge })`), then repeat the request.
+   */
+  | "step_up_required"
   /** The options (or a name, URL or value given to the library) cannot work; the message says which. Fix the call. */
   | "invalid_options";
 
@@ -147,6 +154,10 @@ export interface CliAuthErrorOptions {
   status?: number;
   /** Scopes the server asked for (`insufficient_scope`). */
   scopes?: string[];
+  /** The authentication context classes the API asked for (`step_up_required`). */
+  acrValues?: string[];
+  /** The most seconds since the user's last sign-in the API accepts (`step_up_required`). */
+  maxAge?: number;
 }
 
 /**
@@ -177,6 +188,45 @@ export class CliAuthError extends Error {
   readonly status?: number;
   /** Scopes the server asked for, on `insufficient_scope`. */
   readonly scopes?: string[];
+  /**
+   * On `step_up_required`: the authentication context class references (`acr`) the API accepts, any one of them,
+   * from the challenge's `acr_values` (without terminal controls). Pass them to `login({ acrValues })`.
+   *
+   * @example Step up and retry
+   * ```ts
+   * import { CliAuth, isCliAuthError } from "@x/cli-auth";
+   * const auth = new CliAuth({ resource: "https://api.example.com/", service: "my-cli" });
+   * const call = () => auth.fetch("https://api.example.com/payouts", { method: "POST" });
+   * let response: Response;
+   * try {
+   *   response = await call();
+   * } catch (error) {
+   *   if (!isCliAuthError(error, "step_up_required")) throw error;
+   *   console.error(error.hint);
+   *   await auth.login({ acrValues: error.acrValues, maxAge: error.maxAge });
+   *   response = await call();
+   * }
+   * ```
+   */
+  readonly acrValues?: string[];
+  /**
+   * On `step_up_required`: the most seconds since the user's last sign-in the API accepts (the challenge's
+   * `max_age`; `0` asks for a sign-in now). Absent when the API did not say, or said something that is not a whole
+   * number of seconds. Pass it to `login({ maxAge })`.
+   *
+   * @example Usage
+   * ```ts
+   * import { CliAuth, isCliAuthError } from "@x/cli-auth";
+   * const auth = new CliAuth({ resource: "https://api.example.com/", service: "my-cli" });
+   * try {
+   *   await auth.fetch("https://api.example.com/keys", { method: "DELETE" });
+   * } catch (error) {
+   *   if (isCliAuthError(error, "step_up_required") && error.maxAge === 0) console.error("Sign in again, now.");
+   *   else throw error;
+   * }
+   * ```
+   */
+  readonly maxAge?: number;
 
   /**
    * Makes an error with a stable code, a message for humans and, optionally, a hint, a cause and server details.
@@ -194,6 +244,8 @@ export class CliAuthError extends Error {
     if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription;
     if (options.status !== undefined) this.status = options.status;
     if (options.scopes !== undefined) this.scopes = options.scopes;
+    if (options.acrValues !== undefined) this.acrValues = options.acrValues;
+    if (options.maxAge !== undefined) this.maxAge = options.maxAge;
   }
 
   /** A plain object for logs and `JSON.stringify`: name, code, message, hint and server details. */
@@ -207,6 +259,8 @@ export class CliAuthError extends Error {
       errorDescription: this.errorDescription,
       status: this.status,
       scopes: this.scopes,
+      acrValues: this.acrValues,
+      maxAge: this.maxAge,
     };
   }
 }

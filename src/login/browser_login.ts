@@ -14,6 +14,7 @@ import type { CallbackPageRenderer } from "./pages.ts";
 import { createPkce } from "../protocol/pkce.ts";
 import { printable } from "../common/printable.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
+import type { RequestedAuthentication } from "../protocol/requested_authentication.ts";
 
 /**
  * What a browser-based login may be told (shared by the browser and manual flows).
@@ -24,7 +25,7 @@ import type { ProtocolContext } from "../protocol/protocol_context.ts";
  * const options: AuthorizationRequestOptions = { scopes: ["openid"], prompt: "select_account" };
  * ```
  */
-export interface AuthorizationRequestOptions {
+export interface AuthorizationRequestOptions extends RequestedAuthentication {
   /** Scopes to ask for. */
   scopes?: readonly string[];
   /** `prompt` for the authorization request. */
@@ -37,6 +38,8 @@ export interface AuthorizationRequestOptions {
   openBrowser?: boolean | ((url: string) => void | Promise<void>);
   /** Shows the authorization URL (default: printed to stderr, always, even when a browser opens). */
   onAuthorizationUrl?: (url: string) => void;
+  /** When the login started, epoch ms (default: now): the ID token's `auth_time` is judged against it (`maxAge`). */
+  requestedAt?: number;
 }
 
 /**
@@ -117,6 +120,7 @@ export async function browserLogin(
   options: BrowserLoginOptions,
 ): Promise<GrantResult> {
   const { signal } = options;
+  const requestedAt = options.requestedAt ?? Date.now();
   const pkce = await createPkce();
   const server = await startLoopbackServer({
     listen: platform.listen,
@@ -135,6 +139,8 @@ export async function browserLogin(
       prompt: options.prompt,
       loginHint: options.loginHint,
       extraParams: options.extraParams,
+      acrValues: options.acrValues,
+      maxAge: options.maxAge,
     });
     announceAuthorizationUrl(platform, url, options);
     const params = await server.waitForCallback();
@@ -142,6 +148,9 @@ export async function browserLogin(
       redirectUri: server.redirectUri,
       codeVerifier: pkce.codeVerifier,
       signal,
+      acrValues: options.acrValues,
+      maxAge: options.maxAge,
+      requestedAt,
     });
   } catch (error) {
     throw abortReason(error, signal);

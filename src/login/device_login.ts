@@ -12,6 +12,7 @@ import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import { abortReason, sleep } from "./login_signal.ts";
 import { printable } from "../common/printable.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
+import type { RequestedAuthentication } from "../protocol/requested_authentication.ts";
 
 /**
  * What the user needs to approve the device, as handed to `onDeviceCode`.
@@ -42,7 +43,7 @@ export interface DeviceCodeInfo {
  * const options: DeviceLoginOptions = { signal: AbortSignal.timeout(600_000), openBrowser: false };
  * ```
  */
-export interface DeviceLoginOptions {
+export interface DeviceLoginOptions extends RequestedAuthentication {
   /** The login's signal (timeout and cancel). */
   signal: AbortSignal;
   /** Scopes to request (default: none sent, so the server's default applies). */
@@ -53,6 +54,8 @@ export interface DeviceLoginOptions {
   onDeviceCode?: (info: DeviceCodeInfo) => void;
   /** Open the verification page in a browser: `false`, a function, or `true` (default when a browser is at hand). */
   openBrowser?: boolean | ((url: string) => void | Promise<void>);
+  /** When the login started, epoch ms (default: now): the ID token's `auth_time` is judged against it (`maxAge`). */
+  requestedAt?: number;
 }
 
 /** The longest wait between polls when backing off after network failures. */
@@ -116,15 +119,18 @@ export async function deviceLogin(
   platform: Platform,
   options: DeviceLoginOptions,
 ): Promise<GrantResult> {
-  const { signal } = options;
+  const { signal, acrValues, maxAge } = options;
+  const requestedAt = options.requestedAt ?? Date.now();
   try {
     const device = await requestDeviceAuthorization(context, {
       scopes: options.scopes,
       extraParams: options.extraParams,
+      acrValues,
+      maxAge,
       signal,
     });
     show(platform, device, options);
-    return await poll(context, device, signal);
+    return await poll(context, device, signal, { acrValues, maxAge, requestedAt });
   } catch (error) {
     throw abortReason(error, signal);
   }
@@ -149,7 +155,12 @@ function show(platform: Platform, device: DeviceAuthorization, options: DeviceLo
   })().catch(() => {});
 }
 
-async function poll(context: ProtocolContext, device: DeviceAuthorization, signal: AbortSignal): Promise<GrantResult> {
+async function poll(
+  context: ProtocolContext,
+  device: DeviceAuthorization,
+  signal: AbortSignal,
+  requested: RequestedAuthentication & { requestedAt: number },
+): Promise<GrantResult> {
   let interval = device.interval;
   let backoff = 0;
   for (;;) {
@@ -157,7 +168,7 @@ async function poll(context: ProtocolContext, device: DeviceAuthorization, signa
     if (Date.now() >= device.expiresAt) throw expired();
     let result;
     try {
-      result = await pollDeviceToken(context, device.deviceCode, { signal });
+      result = await pollDeviceToken(context, device.deviceCode, { ...requested, signal });
     } catch (error) {
       if (signal.aborted) throw error;
       // RFC 8628 §3.5: back off on connection trouble and keep trying until the code expires.

@@ -13,6 +13,7 @@ import type { Config } from "../options.ts";
 import type { GrantResult } from "../protocol/code_exchange.ts";
 import type { StoredDpopKey } from "../protocol/dpop.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
+import type { RequestedAuthentication } from "../protocol/requested_authentication.ts";
 import type { TokenSet } from "../protocol/token_set.ts";
 import { type Session, type User, userFromClaims } from "../session/session.ts";
 import type { SessionStore } from "../session/session_store.ts";
@@ -38,8 +39,15 @@ export type LoginFlow = "auto" | "browser" | "device" | "manual";
  * import type { LoginOptions } from "@x/cli-auth";
  * const options: LoginOptions = { flow: "browser", openBrowser: false, timeoutMs: 120_000 };
  * ```
+ *
+ * @example Step-up (RFC 9470): the sign-in an API asked for
+ * ```ts
+ * import { CliAuth } from "@x/cli-auth";
+ * const auth = new CliAuth({ resource: "https://api.example.com/", service: "my-cli" });
+ * await auth.login({ acrValues: ["urn:example:mfa"], maxAge: 0 });
+ * ```
  */
-export interface LoginOptions {
+export interface LoginOptions extends RequestedAuthentication {
   /** `"auto"` (default), `"browser"`, `"device"` or `"manual"`. */
   flow?: LoginFlow;
   /** `false`, or a function to open the URL yourself (default: open the system browser). */
@@ -108,6 +116,9 @@ export interface LoginParts {
  * @returns the tokens, the user and the flow that ran
  */
 export async function login(parts: LoginParts, options: LoginOptions = {}): Promise<LoginResult> {
+  // acrValues / maxAge are checked before anything is sent.
+  const { checkRequestedAuthentication } = await import("../protocol/requested_authentication.ts");
+  checkRequestedAuthentication(options);
   const { createLoginSignal } = await import("./login_signal.ts");
   const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
   try {
@@ -153,7 +164,8 @@ async function loginWith(parts: LoginParts, options: LoginOptions, signal: Abort
     flow = requested;
     browserAtHand = flow === "browser" || headlessReason(await platform.terminal.environment()) === undefined;
   }
-  const common = { ...options, scopes: options.scopes ?? config.scopes, signal };
+  // requestedAt: the ID token's auth_time is judged against the start of the login (maxAge), on the instance's clock.
+  const common = { ...options, scopes: options.scopes ?? config.scopes, signal, requestedAt: config.now() };
 
   let grant: GrantResult | undefined;
   if (flow === "browser") {

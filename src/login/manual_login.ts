@@ -107,11 +107,18 @@ export async function manualLogin(
   options: ManualLoginOptions,
 ): Promise<GrantResult> {
   const { signal } = options;
+  const requestedAt = options.requestedAt ?? Date.now();
   try {
     const started = await startManualAuthorization(context, options);
     announceAuthorizationUrl(platform, started.url, { ...options, openBrowser: options.openBrowser ?? false });
     const pasted = await platform.terminal.readLine(PASTE_PROMPT, signal);
-    return await completeManualAuthorization(context, pasted, { ...started, signal });
+    return await completeManualAuthorization(context, pasted, {
+      ...started,
+      signal,
+      acrValues: options.acrValues,
+      maxAge: options.maxAge,
+      requestedAt,
+    });
   } catch (error) {
     throw abortReason(error, signal);
   }
@@ -164,6 +171,8 @@ export async function startManualAuthorization(
     prompt: options.prompt,
     loginHint: options.loginHint,
     extraParams: options.extraParams,
+    acrValues: options.acrValues,
+    maxAge: options.maxAge,
   });
   return { url, redirectUri, state: pkce.state, codeVerifier: pkce.codeVerifier };
 }
@@ -174,7 +183,8 @@ export async function startManualAuthorization(
  *
  * @param context the protocol context
  * @param pasted the redirect URL, its query, or the bare code
- * @param authorization the redirect URI, state and verifier of the authorization request, and a signal
+ * @param authorization the redirect URI, state and verifier of the authorization request, a signal, and the
+ *   `acrValues`/`maxAge` it asked for (checked against the ID token) with the time it was made
  * @returns the tokens and ID token claims
  * @throws {CliAuthError} `state_mismatch`, `issuer_mismatch`, `access_denied`, `invalid_response`, and the token request's codes
  *
@@ -189,11 +199,19 @@ export async function startManualAuthorization(
 export async function completeManualAuthorization(
   context: ProtocolContext,
   pasted: string,
-  authorization: { redirectUri: string; state: string; codeVerifier: string; signal?: AbortSignal },
+  authorization: {
+    redirectUri: string;
+    state: string;
+    codeVerifier: string;
+    signal?: AbortSignal;
+    acrValues?: readonly string[];
+    maxAge?: number;
+    requestedAt?: number;
+  },
 ): Promise<GrantResult> {
-  const { state, redirectUri, codeVerifier, signal } = authorization;
+  const { state, redirectUri, codeVerifier, signal, acrValues, maxAge, requestedAt } = authorization;
   const requiresIss = context.as.authorization_response_iss_parameter_supported === true;
   const params = parsePastedCallback(pasted, { state, issuer: requiresIss ? context.as.issuer : undefined });
   const validated = validateCallback(context, params, state);
-  return await exchangeAuthorizationCode(context, validated, { redirectUri, codeVerifier, signal });
+  return await exchangeAuthorizationCode(context, validated, { redirectUri, codeVerifier, signal, acrValues, maxAge, requestedAt });
 }

@@ -7,6 +7,7 @@
 import { CliAuthError } from "../common/errors.ts";
 import type { Pkce } from "./pkce.ts";
 import type { ProtocolContext } from "./protocol_context.ts";
+import { type RequestedAuthentication, requestedAuthenticationParameters } from "./requested_authentication.ts";
 
 /**
  * What goes into an authorization URL besides the client and PKCE.
@@ -16,8 +17,16 @@ import type { ProtocolContext } from "./protocol_context.ts";
  * import type { AuthorizationUrlOptions } from "@x/cli-auth";
  * const options: AuthorizationUrlOptions = { redirectUri: "http://127.0.0.1:53682/callback", scopes: ["openid"] };
  * ```
+ *
+ * @example Step-up (RFC 9470)
+ * ```ts
+ * import type { AuthorizationUrlOptions } from "@x/cli-auth";
+ * const options: AuthorizationUrlOptions = {
+ *   redirectUri: "http://127.0.0.1:53682/callback", acrValues: ["urn:example:mfa"], maxAge: 0,
+ * };
+ * ```
  */
-export interface AuthorizationUrlOptions {
+export interface AuthorizationUrlOptions extends RequestedAuthentication {
   /** The loopback redirect URI the listener serves. */
   redirectUri: string;
   /** Scopes to ask for. */
@@ -32,8 +41,8 @@ export interface AuthorizationUrlOptions {
 
 /**
  * Builds the authorization URL: `response_type=code`, client ID, redirect URI, scopes, S256 challenge, state, the
- * context's resource indicators, and optional `prompt`, `login_hint` and extra parameters (which cannot override the
- * protocol ones).
+ * context's resource indicators, and optional `prompt`, `login_hint`, `acr_values`, `max_age` and extra parameters
+ * (which cannot override the protocol ones).
  *
  * @param context the protocol context
  * @param pkce the verifier/challenge and state from {@link createPkce}
@@ -77,5 +86,6 @@ export function buildAuthorizationUrl(context: ProtocolContext, pkce: Pkce, opti
   }
   if (options.prompt) url.searchParams.set("prompt", options.prompt);
   if (options.loginHint) url.searchParams.set("login_hint", options.loginHint);
+  for (const [key, value] of Object.entries(requestedAuthenticationParameters(options))) url.searchParams.set(key, value);
   return url;
 }

@@ -13,6 +13,11 @@ import { requestOptions } from "../common/http.ts";
 import type { IDToken } from "./oauth_types.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
 import { type TokenSet, toTokenSet } from "./token_set.ts";
+import {
+  checkAuthenticationPerformed,
+  clientRequiringAuthTime,
+  type RequestedAuthentication,
+} from "./requested_authentication.ts";
 
 /**
  * Tokens from a grant, plus the validated ID token claims when an ID token came.
@@ -76,14 +81,43 @@ export function validateCallback(context: ProtocolContext, parameters: URLSearch
 }
 
 /**
+ * Options of {@link exchangeAuthorizationCode}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CodeExchangeOptions } from "@x/cli-auth";
+ * declare const codeVerifier: string;
+ * const options: CodeExchangeOptions = {
+ *   redirectUri: "http://127.0.0.1:53682/callback", codeVerifier, acrValues: ["urn:example:mfa"], requestedAt: Date.now(),
+ * };
+ * ```
+ */
+export interface CodeExchangeOptions extends RequestedAuthentication {
+  /** The redirect URI of the authorization request. */
+  redirectUri: string;
+  /** The PKCE verifier of the authorization request. */
+  codeVerifier: string;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+  /** The clock, epoch ms (default `Date.now`). */
+  now?: () => number;
+  /**
+   * When the authorization request asked for `acrValues` / `maxAge`, epoch ms (default: now): `auth_time` is
+   * judged against it.
+   */
+  requestedAt?: number;
+}
+
+/**
  * Exchanges the authorization code for tokens (RFC 6749 §4.1.3) with the PKCE verifier, sending the resource
- * indicators, and validates the response (token type, ID token claims).
+ * indicators, and validates the response (token type, ID token claims). With `acrValues` / `maxAge` (what the
+ * authorization request asked for), the ID token's `acr` and `auth_time` are checked against them.
  *
  * @param context the protocol context
  * @param callbackParameters what {@link validateCallback} returned
- * @param options the redirect URI used, the PKCE verifier, an optional signal and clock
+ * @param options the redirect URI used, the PKCE verifier, what the sign-in was asked to be, an optional signal and clock
  * @returns tokens and ID token claims
- * @throws {CliAuthError} `invalid_grant` (wrong verifier, reused or expired code), `network_error`, `timeout`, `server_error`, `invalid_response`
+ * @throws {CliAuthError} `invalid_grant` (wrong verifier, reused or expired code), `access_denied` (the server did not perform the requested authentication), `network_error`, `timeout`, `server_error`, `invalid_response` (also: `maxAge` asked and the ID token has no `auth_time`)
  *
  * @example Usage
  * ```ts
@@ -98,9 +132,11 @@ export function validateCallback(context: ProtocolContext, parameters: URLSearch
 export async function exchangeAuthorizationCode(
   context: ProtocolContext,
   callbackParameters: URLSearchParams,
-  options: { redirectUri: string; codeVerifier: string; signal?: AbortSignal; now?: () => number },
+  options: CodeExchangeOptions,
 ): Promise<GrantResult> {
-  const { as, client, clientAuth } = context;
+  const { as, clientAuth } = context;
+  const client = clientRequiringAuthTime(context.client, options);
+  const now = options.now?.() ?? Date.now();
   try {
     const result = await retryOnDpopNonce(context.dpop, async () => {
       const response = await oauth.authorizationCodeGrantRequest(
@@ -118,7 +154,9 @@ export async function exchangeAuthorizationCode(
       );
       return await oauth.processAuthorizationCodeResponse(as, client, response);
     });
-    return grantResult(result, options.now?.() ?? Date.now());
+    const grant = grantResult(result, now);
+    checkAuthenticationPerformed(grant.claims, options, options.requestedAt ?? now);
+    return grant;
   } catch (error) {
     throw toCliAuthError(error, "token");
   }

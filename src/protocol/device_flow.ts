@@ -13,6 +13,12 @@ import { requestOptions } from "../common/http.ts";
 import { printable } from "../common/printable.ts";
 import { type GrantResult, grantResult } from "./code_exchange.ts";
 import { type ProtocolContext, resourceParameters } from "./protocol_context.ts";
+import {
+  checkAuthenticationPerformed,
+  clientRequiringAuthTime,
+  type RequestedAuthentication,
+  requestedAuthenticationParameters,
+} from "./requested_authentication.ts";
 
 /**
  * What the user needs to approve this device, and what the client needs to poll.
@@ -55,10 +61,11 @@ export type DevicePollResult =
   | ({ status: "complete" } & GrantResult);
 
 /**
- * Requests a device code and user code (RFC 8628 §3.1), sending scopes and resource indicators.
+ * Requests a device code and user code (RFC 8628 §3.1), sending scopes and resource indicators, and `acr_values` /
+ * `max_age` when asked (RFC 8628 leaves further parameters to the server; oidc-provider, for one, takes them).
  *
  * @param context the protocol context
- * @param options scopes, extra parameters, an optional signal and clock
+ * @param options scopes, the sign-in asked for, extra parameters, an optional signal and clock
  * @returns the device authorization
  * @throws {CliAuthError} `unsupported_flow` (no device authorization endpoint), `invalid_client`, `invalid_scope`, `network_error`, `timeout`, `server_error`, `invalid_response`
  *
@@ -73,7 +80,12 @@ export type DevicePollResult =
  */
 export async function requestDeviceAuthorization(
   context: ProtocolContext,
-  options: { scopes?: readonly string[]; extraParams?: Record<string, string>; signal?: AbortSignal; now?: () => number } = {},
+  options: RequestedAuthentication & {
+    scopes?: readonly string[];
+    extraParams?: Record<string, string>;
+    signal?: AbortSignal;
+    now?: () => number;
+  } = {},
 ): Promise<DeviceAuthorization> {
   const { as, client, clientAuth } = context;
   if (!as.device_authorization_endpoint) {
@@ -84,6 +96,7 @@ export async function requestDeviceAuthorization(
   const parameters = resourceParameters(context);
   for (const [key, value] of Object.entries(options.extraParams ?? {})) parameters.set(key, value);
   if (options.scopes && options.scopes.length > 0) parameters.set("scope", options.scopes.join(" "));
+  for (const [key, value] of Object.entries(requestedAuthenticationParameters(options))) parameters.set(key, value);
   try {
     const response = await oauth.deviceAuthorizationRequest(
       as,
@@ -114,11 +127,14 @@ export async function requestDeviceAuthorization(
  * Polls the token endpoint once with the device code (RFC 8628 §3.4). `authorization_pending` and `slow_down` are
  * results, not errors; the caller waits `interval` (plus 5 s after each `slow_down`, §3.5) and polls again.
  *
+ * With `acrValues` / `maxAge` (what the device authorization request asked for), the ID token's `acr` and
+ * `auth_time` are checked against them.
+ *
  * @param context the protocol context
  * @param deviceCode the device code from {@link requestDeviceAuthorization}
- * @param options an optional signal and clock
+ * @param options the sign-in asked for and when (`requestedAt`, epoch ms), an optional signal and clock
  * @returns pending, slow down, or the tokens
- * @throws {CliAuthError} `access_denied`, `device_code_expired`, `network_error`, `timeout`, `server_error`, `invalid_response`
+ * @throws {CliAuthError} `access_denied` (also: the server did not perform the requested authentication), `device_code_expired`, `network_error`, `timeout`, `server_error`, `invalid_response`
  *
  * @example Usage
  * ```ts
@@ -132,9 +148,10 @@ export async function requestDeviceAuthorization(
 export async function pollDeviceToken(
   context: ProtocolContext,
   deviceCode: string,
-  options: { signal?: AbortSignal; now?: () => number } = {},
+  options: RequestedAuthentication & { signal?: AbortSignal; now?: () => number; requestedAt?: number } = {},
 ): Promise<DevicePollResult> {
-  const { as, client, clientAuth } = context;
+  const { as, clientAuth } = context;
+  const client = clientRequiringAuthTime(context.client, options);
   try {
     const result = await retryOnDpopNonce(context.dpop, async () => {
       const response = await oauth.deviceCodeGrantRequest(as, client, clientAuth, deviceCode, {
@@ -144,7 +161,10 @@ export async function pollDeviceToken(
       });
       return await oauth.processDeviceCodeResponse(as, client, response);
     });
-    return { status: "complete", ...grantResult(result, options.now?.() ?? Date.now()) };
+    const now = options.now?.() ?? Date.now();
+    const grant = grantResult(result, now);
+    checkAuthenticationPerformed(grant.claims, options, options.requestedAt ?? now);
+    return { status: "complete", ...grant };
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) {
       if (error.error === "authorization_pending") return { status: "authorization_pending" };

@@ -1,6 +1,7 @@
 // Server text that would drive the user's terminal: an authorization server (behind fault_proxy.ts) and an API
 // that put ESC, BEL, CR and C1 controls into every string the library prints or copies into an error —
-// verification_uri, verification_uri_complete, user_code, error, error_description, a challenge's scope. OSC 52
+// verification_uri, verification_uri_complete, user_code, error, error_description, a challenge's scope and
+// acr_values. OSC 52
 // would write the clipboard, CSI 2K / CR would erase the line to fake a prompt. Nothing of it may reach stderr
 // (except the library's own newlines) or an error's message, hint, fields or JSON.
 import { createServer, type Server } from "node:http";
@@ -27,9 +28,18 @@ let apiOrigin: string;
 beforeAll(async () => {
   faulty = await startFaultyProvider({ deviceInterval: 1 });
   // An API that refuses with 403 and names scopes holding C1 controls (a header carries bytes 0x80–0xff as
-  // Latin-1; ESC itself cannot be sent in a header) and the token it was sent.
+  // Latin-1; ESC itself cannot be sent in a header) and the token it was sent; on /step-up, a step-up challenge
+  // (RFC 9470) whose acr_values do the same and whose max_age is not a whole number.
   api = createServer((req, res) => {
     const token = (req.headers.authorization ?? "").split(" ")[1] ?? "";
+    if (req.url === "/step-up") {
+      res.setHeader(
+        "www-authenticate",
+        `Bearer error="insufficient_user_authentication", acr_values="urn:test:mfa\x9b2K\x9d52;c;x\x9c urn:${token}", max_age="1.5"`,
+      );
+      res.writeHead(401).end();
+      return;
+    }
     res.setHeader("www-authenticate", `Bearer error="insufficient_scope", scope="api:read \x9b2K\x9d52;c;x\x9c api:${token}"`);
     res.writeHead(403).end();
   });
@@ -59,6 +69,7 @@ function shownTexts(error: CliAuthError): [string, string][] {
     ["error", error.error ?? ""],
     ["errorDescription", error.errorDescription ?? ""],
     ["scopes", (error.scopes ?? []).join(" ")],
+    ["acrValues", (error.acrValues ?? []).join(" ")],
     ["JSON.stringify", JSON.stringify(error)],
     ["String", String(error)],
   ];
@@ -188,6 +199,19 @@ describe("server text never reaches the terminal raw", () => {
     expect(error.code).toBe("insufficient_scope");
     expect(error.scopes).toContain("api:read");
     expect(error.hint).toContain("api:read");
+    expectNoControls(error);
+    expect(shownTexts(error).filter(([, text]) => text.includes(tokens.accessToken)).map(([where]) => where)).toEqual([]);
+  });
+
+  it("auth.fetch: an API's step-up challenge whose acr_values hold C1 controls (and the token) gives a clean error and hint", async () => {
+    const { auth } = capture({ apiOrigins: [apiOrigin], scopes: ["openid", "offline_access"] });
+    const { tokens } = await loginWithoutBrowser(auth);
+    const error = await rejection(auth.fetch(`${apiOrigin}/step-up`));
+    expect(error.code).toBe("step_up_required");
+    expect(error.acrValues?.[0]).toMatch(/^urn:test:mfa/);
+    expect(error.hint).toContain("urn:test:mfa");
+    // max_age="1.5" is not a whole number of seconds: left out rather than guessed.
+    expect(error.maxAge).toBeUndefined();
     expectNoControls(error);
     expect(shownTexts(error).filter(([, text]) => text.includes(tokens.accessToken)).map(([where]) => where)).toEqual([]);
   });
