@@ -48,6 +48,7 @@ export { DEFAULT_SCOPES } from "./src/options.ts";
 export type { CliAuthOptions } from "./src/options.ts";
 export type { AuthStatus } from "./src/session/status.ts";
 export type { LoginFlow, LoginOptions, LoginResult } from "./src/login/login.ts";
+export type { BeginLoginOptions, PendingLogin, ResumeLoginOptions, ResumeLoginResult } from "./src/login/pending_login.ts";
 export type { Session, User } from "./src/session/session.ts";
 export type { CallbackHandler, CallbackHandlerOptions } from "./src/login/callback.ts";
 export type { CallbackPageInfo, CallbackPageRenderer } from "./src/login/pages.ts";
@@ -87,7 +88,7 @@ export type {
 } from "./src/contracts.ts";
 export type { FlowChoice, HeadlessReason } from "./src/login/flow_choice.ts";
 export type { DeviceCodeInfo, DeviceLoginOptions } from "./src/login/device_login.ts";
-export type { ManualLoginOptions } from "./src/login/manual_login.ts";
+export type { ManualAuthorization, ManualLoginOptions } from "./src/login/manual_login.ts";
 export type { GetAccessTokenOptions } from "./src/session/refresher.ts";
 export type { LogoutResult } from "./src/session/logout.ts";
 export type { ResolvedToken } from "./src/api/resolve_token.ts";

@@ -11,7 +11,8 @@
 import type { Platform } from "./contracts.ts";
 import type { ResolvedToken } from "./api/resolve_token.ts";
 import type { Issuer } from "./issuer.ts";
-import type { LoginOptions, LoginResult } from "./login/login.ts";
+import type { LoginOptions, LoginParts, LoginResult } from "./login/login.ts";
+import type { BeginLoginOptions, PendingLogin, ResumeLoginOptions, ResumeLoginResult } from "./login/pending_login.ts";
 import { checkOptions, type CliAuthOptions, type Config } from "./options.ts";
 import type { LogoutResult } from "./session/logout.ts";
 import type { AuthStatus } from "./session/status.ts";
@@ -65,6 +66,7 @@ export class CliAuth {
   #refresherPart = (): Promise<Refresher> =>
     this.#refresher ??= Promise.all([import("./session/refresher.ts"), this.#sessionStore()])
       .then(([m, sessions]) => m.createRefresher(this.#config, sessions, this.#issuerPart));
+  #loginParts = async (): Promise<LoginParts> => ({ config: this.#config, issuer: await this.#issuerPart(), sessions: await this.#sessionStore() });
 
   /**
    * Signs the user in and stores the session.
@@ -82,8 +84,68 @@ export class CliAuth {
    * ```
    */
   async login(options: LoginOptions = {}): Promise<LoginResult> {
-    const [{ login }, issuer, sessions] = await Promise.all([import("./login/login.ts"), this.#issuerPart(), this.#sessionStore()]);
-    return await login({ config: this.#config, issuer, sessions }, options);
+    return await (await import("./login/login.ts")).login(await this.#loginParts(), options);
+  }
+
+  /**
+   * Begins a sign-in `resumeLogin()` finishes in any later process; JSON without secrets (those stay in the store).
+   *
+   * @param options `flow` (`"device"`, the default, or `"manual"`), scopes, request parameters, signal
+   * @returns the pending login: the user code and page (device) or the URL to open (manual), its expiry
+   * @throws {CliAuthError} `unsupported_flow`, `invalid_options`, `login_cancelled`, `network_error`, `timeout`, `discovery_failed`, `storage_unavailable`
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * console.log(await new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" }).beginLogin());
+   * ```
+   */
+  async beginLogin(options: BeginLoginOptions = {}): Promise<PendingLogin> {
+    return await (await import("./login/begin_login.ts")).beginLogin(await this.#loginParts(), options);
+  }
+
+  /**
+   * Finishes the pending login: device, at most one token request (none within `interval` of the last); `wait`
+   * polls until approved, denied or expired; `callbackUrl` finishes a manual one. Done: the session is stored first.
+   *
+   * @param options `wait`, `callbackUrl`, `timeoutMs`, `signal`
+   * @returns `{ done: false, pending }` or `{ done: true, result }`
+   * @throws {CliAuthError} `no_pending_login`, `access_denied` and `device_code_expired` (both forget it), `state_mismatch`, `issuer_mismatch`, `login_timeout`, `login_cancelled`, `network_error`
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * const resumed = await new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" }).resumeLogin();
+   * ```
+   */
+  async resumeLogin(options: ResumeLoginOptions = {}): Promise<ResumeLoginResult> {
+    return await (await import("./login/resume_login.ts")).resumeLogin(await this.#loginParts(), options);
+  }
+
+  /**
+   * Forgets the profile's pending login; no network.
+   * @returns whether there was one
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * await new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" }).cancelLogin();
+   * ```
+   */
+  async cancelLogin(): Promise<{ cancelled: boolean }> {
+    return await (await import("./login/resume_login.ts")).cancelLogin({ config: this.#config });
+  }
+
+  /**
+   * Keeps a token the user has (PAT, API key) as the session: never refreshed, forgotten (not revoked) by `logout()`.
+   *
+   * @param token the token, e.g. read from stdin
+   * @throws {CliAuthError} `invalid_options` (empty, or with control characters), `storage_unavailable`
+   * @example Usage
+   * ```ts
+   * import { CliAuth } from "@x/cli-auth";
+   * await new CliAuth({ issuer: "https://auth.example.com", clientId: "my-cli", service: "my-cli" }).loginWithToken("ghp_0123456789abcdef");
+   * ```
+   */
+  async loginWithToken(token: string): Promise<void> {
+    await (await import("./login/token_login.ts")).loginWithToken(this.#config, await this.#sessionStore(), token);
   }
 
   /**
@@ -156,9 +218,8 @@ export class CliAuth {
    * Calls your API as the signed-in user: like `fetch`, with `Authorization: Bearer …` (or `DPoP …` and a proof).
    * On `401` with `invalid_token` it refreshes once (shared with `getAccessToken`) and retries once when the body
    * can be sent again; a second `401` is returned. `403 insufficient_scope` throws with the scopes asked for;
-   * `401 insufficient_user_authentication` (RFC 9470) throws `step_up_required` with `acrValues` and `maxAge`, without
-   * a refresh or a retry. The
-   * token is only ever sent to `apiOrigins` (default: the `resource` origins, else the `identityEndpoint` origin).
+   * `401 insufficient_user_authentication` (RFC 9470) throws `step_up_required` with `acrValues` and `maxAge`, with no
+   * refresh or retry. The token only goes to `apiOrigins` (default: the `resource` origins, else `identityEndpoint`'s).
    *
    * @param input the URL or Request
    * @param init the request options
@@ -175,10 +236,8 @@ export class CliAuth {
    * ```
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const [{ authenticatedFetch }, { apiSession }] = await Promise.all([
-      import("./api/authenticated_fetch.ts"),
-      import("./api/api_session.ts"),
-    ]);
+    const [{ authenticatedFetch }, { apiSession }] =
+      await Promise.all([import("./api/authenticated_fetch.ts"), import("./api/api_session.ts")]);
     const { apiOrigins, http, loginHint } = this.#config;
     return await authenticatedFetch(apiSession(await this.#refresherPart(), this.#issuerPart), { apiOrigins, http, loginHint }, input, init);
   }

@@ -2,11 +2,12 @@
  * The names things are stored under, and the one set of rules for them: the `service` (your CLI's name: keychain
  * service, config folder), profile names, and the keys a {@link CredentialStore} is given. The `CliAuth` constructor
  * and every store check names here, so a name one of them accepts, all of them accept. Internal: only
- * {@link registeredClientKey} is public (from `@x/cli-auth/protocol`).
+ * {@link registeredClientKey} and {@link pendingLoginKey} are public (from `@x/cli-auth/protocol`).
  *
- * - A store key is a profile name or the key of a registered client, `client:<issuer>`. Profiles may not begin with
- *   `client:` (in any case), so the two never meet: no profile can read, overwrite or erase a client registration,
- *   and registering a client never touches a profile.
+ * - A store key is a profile name, the key of a registered client, `client:<issuer>`, or the key of a profile's
+ *   pending login, `pending-login:<profile>`. Profiles may not begin with `client:` or `pending-login:` (in any case),
+ *   so these never meet: no profile can read, overwrite or erase a client registration or a pending login, and
+ *   neither ever touches a profile.
  * - Case matters everywhere: `Prod` and `prod` are two profiles on every store (the Windows stores encode names so
  *   that Credential Manager, which ignores case, keeps them apart).
  * - No name holds a control character (C0, DEL, C1: they would split `security -i` lines, and could drive the
@@ -52,6 +53,17 @@ export const MAX_PROFILE_LENGTH = 256;
  * ```
  */
 export const REGISTERED_CLIENT_PREFIX = "client:";
+
+/**
+ * What every pending login's store key begins with (`pending-login:<profile>`); no profile name may (in any case).
+ *
+ * @example Usage
+ * ```ts
+ * import { PENDING_LOGIN_PREFIX } from "./names.ts";
+ * console.assert(PENDING_LOGIN_PREFIX === "pending-login:");
+ * ```
+ */
+export const PENDING_LOGIN_PREFIX = "pending-login:";
 
 /** The end of a part's name in a split value (see `adapters/keychain/_chunks.ts`). */
 const PART_SUFFIX = /:part:[0-9a-f]{16}:\d+$/;
@@ -128,19 +140,29 @@ export function checkService(service: unknown): asserts service is string {
 
 /**
  * Throws `invalid_options` unless `key` is a key a `CredentialStore` may be given: a profile name (see
- * {@link checkProfile}) or a registered client's key ({@link registeredClientKey}, beginning with exactly `client:`).
+ * {@link checkProfile}), a registered client's key ({@link registeredClientKey}, beginning with exactly `client:`) or
+ * a pending login's key ({@link pendingLoginKey}: exactly `pending-login:` and a profile name).
  *
  * @param key the key
  * @throws {CliAuthError} `invalid_options`
  *
  * @example Usage
  * ```ts
- * import { checkStorageKey, registeredClientKey } from "./names.ts";
+ * import { checkStorageKey, pendingLoginKey, registeredClientKey } from "./names.ts";
  * checkStorageKey("work");
  * checkStorageKey(registeredClientKey("https://auth.example.com"));
+ * checkStorageKey(pendingLoginKey("work"));
  * ```
  */
 export function checkStorageKey(key: unknown): asserts key is string {
+  if (typeof key === "string" && isPendingLoginKey(key)) {
+    if (!key.startsWith(PENDING_LOGIN_PREFIX)) {
+      throw invalid("profile name", key, `\`${PENDING_LOGIN_PREFIX}\` begins the keys of pending logins`);
+    }
+    // The profile's rules, on the profile part (so a pending login's key is never longer than its profile allows).
+    checkProfile(key.slice(PENDING_LOGIN_PREFIX.length));
+    return;
+  }
   checkName("profile name", key, MAX_PROFILE_LENGTH);
   if (PART_SUFFIX.test(key)) throw invalid("profile name", key, "it ends like the name of a part of another profile");
   if (isRegisteredClientKey(key) && !key.startsWith(REGISTERED_CLIENT_PREFIX)) {
@@ -151,8 +173,9 @@ export function checkStorageKey(key: unknown): asserts key is string {
 
 /**
  * Throws `invalid_options` unless `profile` is a usable profile name: 1 to {@link MAX_PROFILE_LENGTH} characters,
- * not blank, no control characters or lone surrogates, not beginning with `client:` (in any case: registered clients
- * live there) and not ending like a part of a split value (`:part:<16 hex digits>:<n>`).
+ * not blank, no control characters or lone surrogates, not beginning with `client:` or `pending-login:` (in any case:
+ * registered clients and pending logins live there) and not ending like a part of a split value
+ * (`:part:<16 hex digits>:<n>`).
  *
  * @param profile the profile name
  * @throws {CliAuthError} `invalid_options`
@@ -165,6 +188,9 @@ export function checkStorageKey(key: unknown): asserts key is string {
  * ```
  */
 export function checkProfile(profile: unknown): asserts profile is string {
+  if (typeof profile === "string" && isPendingLoginKey(profile)) {
+    throw invalid("profile name", profile, `\`${PENDING_LOGIN_PREFIX}\` begins the keys of pending logins`);
+  }
   checkStorageKey(profile);
   if (isRegisteredClientKey(profile)) {
     throw invalid("profile name", profile, `\`${REGISTERED_CLIENT_PREFIX}\` begins the keys of registered clients`);
@@ -201,4 +227,36 @@ export function registeredClientKey(issuer: string): string {
  */
 export function isRegisteredClientKey(key: string): boolean {
   return key.slice(0, REGISTERED_CLIENT_PREFIX.length).toLowerCase() === REGISTERED_CLIENT_PREFIX;
+}
+
+/**
+ * The store key of a profile's pending login (see `CliAuth.beginLogin`): `pending-login:<profile>`.
+ *
+ * @param profile the profile
+ * @returns the key
+ *
+ * @example Usage
+ * ```ts
+ * import { pendingLoginKey } from "@x/cli-auth/protocol";
+ * pendingLoginKey("default"); // "pending-login:default"
+ * ```
+ */
+export function pendingLoginKey(profile: string): string {
+  return `${PENDING_LOGIN_PREFIX}${profile}`;
+}
+
+/**
+ * Whether `key` is in the pending logins' namespace (begins with `pending-login:`, in any case).
+ *
+ * @param key a store key
+ * @returns true for a pending login's key
+ *
+ * @example Usage
+ * ```ts
+ * import { isPendingLoginKey } from "./names.ts";
+ * console.assert(isPendingLoginKey("pending-login:default") && !isPendingLoginKey("default"));
+ * ```
+ */
+export function isPendingLoginKey(key: string): boolean {
+  return key.slice(0, PENDING_LOGIN_PREFIX.length).toLowerCase() === PENDING_LOGIN_PREFIX;
 }

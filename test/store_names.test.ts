@@ -17,6 +17,7 @@ import { memoryStore } from "../adapters/storage/memory.ts";
 import type { CommandRunner } from "../adapters/subprocess.ts";
 import { CliAuth } from "../mod.ts";
 import { registeredClientKey } from "../src/protocol/client_registration.ts";
+import { pendingLoginKey } from "../src/names.ts";
 import type { CredentialStore } from "../src/contracts.ts";
 import { isCliAuthError } from "../src/common/errors.ts";
 import { fakePowershell } from "./support/fake_powershell.ts";
@@ -111,6 +112,9 @@ describe("one set of name rules for the constructor and every store", () => {
     "\ud800", // lone surrogate: no UTF-8 of its own, it would collide with U+FFFD
     registeredClientKey(ISSUER), // the registered clients' namespace
     `CLIENT:${ISSUER}`,
+    pendingLoginKey("default"), // the pending logins' namespace
+    "PENDING-LOGIN:default",
+    "pending-login:",
     "work:part:0123456789abcdef:1", // the name of a part of profile "work"
   ];
 
@@ -122,7 +126,8 @@ describe("one set of name rules for the constructor and every store", () => {
       const constructed = outcome(() => profile(name));
       if (constructed !== expected) disagreements.push(`CliAuth: ${label} ${constructed}`);
       for (const [store, make] of Object.entries(stores("my-cli"))) {
-        if (name === registeredClientKey(ISSUER)) continue; // a store takes it: it is the client's key
+        // A store takes these: they are the client's key and the pending login's.
+        if (name === registeredClientKey(ISSUER) || name === pendingLoginKey("default")) continue;
         const stored = await outcomeAsync(() => make().set(name, "v"));
         if (stored !== expected) disagreements.push(`${store}: ${label} ${stored}`);
       }
@@ -175,6 +180,24 @@ describe("registered clients and profiles on every store", () => {
       await store.delete(registeredClientKey(ISSUER));
       expect(await store.get("client")).toBe("profile named client");
       expect(await store.get("https")).toBe("profile named https");
+    });
+
+    it(`${name}: a pending login lives beside its profile, and no profile name reaches it`, async () => {
+      const store = make();
+      await store.set("work", "session");
+      await store.set(pendingLoginKey("work"), "pending");
+      for (const like of [pendingLoginKey("work"), "Pending-Login:work"]) {
+        expect(outcome(() => profile(like))).toBe("invalid_options");
+      }
+      // Its key follows the profile's rules: a bad profile makes a bad key; a near miss of the prefix is refused.
+      for (const bad of [pendingLoginKey("a\u0000b"), pendingLoginKey(""), pendingLoginKey("x".repeat(257)), "Pending-Login:work"]) {
+        expect(await outcomeAsync(() => store.set(bad, "v"))).toBe("invalid_options");
+      }
+      await store.set(pendingLoginKey("x".repeat(256)), "longest");
+      expect(await store.get(pendingLoginKey("x".repeat(256)))).toBe("longest");
+      await store.delete(pendingLoginKey("work"));
+      expect(await store.get("work")).toBe("session");
+      expect(await store.get(pendingLoginKey("work"))).toBeNull();
     });
 
     it(`${name}: profiles that differ only in case are different profiles`, async () => {

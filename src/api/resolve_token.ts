@@ -21,8 +21,8 @@ import type { Refresher } from "../session/refresher.ts";
 export interface ResolvedToken {
   /** The token to send: the argument or environment variable (trimmed), or a valid access token of the login. */
   token: string;
-  /** `"arg"` (`--token`), `"env"` (`tokenEnvVar`) or `"oauth"` (the stored login). */
-  source: "arg" | "env" | "oauth";
+  /** `"arg"` (`--token`), `"env"` (`tokenEnvVar`), `"oauth"` (the stored login) or `"stored"` (`loginWithToken()`). */
+  source: "arg" | "env" | "oauth" | "stored";
 }
 
 /**
@@ -47,7 +47,8 @@ export async function resolveToken(
     if (fromEnv) return { token: fromEnv, source: "env" };
   }
   try {
-    return { token: (await (await refresher()).validSession()).tokens.accessToken, source: "oauth" };
+    const session = await (await refresher()).validSession();
+    return { token: session.tokens.accessToken, source: session.flow === "token" ? "stored" : "oauth" };
   } catch (error) {
     if (!isCliAuthError(error, "not_logged_in")) throw error;
     const ways = [

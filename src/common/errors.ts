@@ -67,6 +67,11 @@ export type CliAuthErrorCode =
   /** The device code expired before the user approved it. Run the login again and approve sooner. */
   | "device_code_expired"
   /**
+   * `resumeLogin()` found no pending login for the profile (none begun, already finished, cancelled, denied or
+   * expired). Begin one (the hint names the command).
+   */
+  | "no_pending_login"
+  /**
    * The authorization server's metadata (or the resource's) could not be found or read. Check `issuer` (or `resource`)
    * and the network.
    */

@@ -186,9 +186,20 @@ async function loginWith(parts: LoginParts, options: LoginOptions, signal: Abort
   return await completeLogin(parts, context, grant!, flow, signal, key?.stored);
 }
 
-/** Finds out who signed in, stores the session and builds the login result. */
-async function completeLogin(
-  { config, sessions }: LoginParts,
+/**
+ * Finds out who signed in, stores the session and builds the login result: the end of every login, and of a
+ * pending one finished by `resumeLogin()`.
+ *
+ * @param parts the configuration and session store
+ * @param context the protocol context the grant was made in
+ * @param grant the tokens and ID token claims
+ * @param flow the flow that ran
+ * @param signal the login signal
+ * @param dpopKey the key the tokens are bound to, if any
+ * @returns the login result, once the session is stored
+ */
+export async function completeLogin(
+  { config, sessions }: Pick<LoginParts, "config" | "sessions">,
   context: ProtocolContext,
   grant: GrantResult,
   flow: LoginResult["flow"],

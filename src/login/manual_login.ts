@@ -109,25 +109,11 @@ export async function manualLogin(
   const { signal } = options;
   const requestedAt = options.requestedAt ?? Date.now();
   try {
-    const pkce = await createPkce();
-    const redirectUri = options.redirectUri ?? `http://127.0.0.1:${randomHighPort()}/callback`;
-    const url = buildAuthorizationUrl(context, pkce, {
-      redirectUri,
-      scopes: options.scopes,
-      prompt: options.prompt,
-      loginHint: options.loginHint,
-      extraParams: options.extraParams,
-      acrValues: options.acrValues,
-      maxAge: options.maxAge,
-    });
-    announceAuthorizationUrl(platform, url, { ...options, openBrowser: options.openBrowser ?? false });
+    const started = await startManualAuthorization(context, options);
+    announceAuthorizationUrl(platform, started.url, { ...options, openBrowser: options.openBrowser ?? false });
     const pasted = await platform.terminal.readLine(PASTE_PROMPT, signal);
-    const requiresIss = context.as.authorization_response_iss_parameter_supported === true;
-    const params = parsePastedCallback(pasted, { state: pkce.state, issuer: requiresIss ? context.as.issuer : undefined });
-    const validated = validateCallback(context, params, pkce.state);
-    return await exchangeAuthorizationCode(context, validated, {
-      redirectUri,
-      codeVerifier: pkce.codeVerifier,
+    return await completeManualAuthorization(context, pasted, {
+      ...started,
       signal,
       acrValues: options.acrValues,
       maxAge: options.maxAge,
@@ -136,4 +122,96 @@ export async function manualLogin(
   } catch (error) {
     throw abortReason(error, signal);
   }
+}
+
+/**
+ * A manual authorization begun: the URL to open and what finishing it needs (secret: the PKCE verifier and state).
+ *
+ * @example Usage
+ * ```ts
+ * import type { ManualAuthorization } from "@x/cli-auth";
+ * const show = (m: ManualAuthorization) => console.error(`Open ${m.url}`);
+ * ```
+ */
+export interface ManualAuthorization {
+  /** The authorization URL to open in a browser. */
+  url: URL;
+  /** The redirect URI in it. */
+  redirectUri: string;
+  /** The `state` in it. */
+  state: string;
+  /** The PKCE verifier of its challenge: secret. */
+  codeVerifier: string;
+}
+
+/**
+ * Builds the authorization URL of a manual-paste login (PKCE, state, the redirect URI).
+ *
+ * @param context the protocol context
+ * @param options scopes, redirect URI and further request parameters
+ * @returns the URL and what {@link completeManualAuthorization} needs
+ * @throws {CliAuthError} `unsupported_flow` when the server has no authorization endpoint
+ *
+ * @example Usage
+ * ```ts
+ * import { startManualAuthorization, type ProtocolContext } from "@x/cli-auth/protocol";
+ * declare const context: ProtocolContext;
+ * const { url } = await startManualAuthorization(context, { scopes: ["openid"] });
+ * ```
+ */
+export async function startManualAuthorization(
+  context: ProtocolContext,
+  options: Omit<ManualLoginOptions, "signal" | "openBrowser" | "onAuthorizationUrl">,
+): Promise<ManualAuthorization> {
+  const pkce = await createPkce();
+  const redirectUri = options.redirectUri ?? `http://127.0.0.1:${randomHighPort()}/callback`;
+  const url = buildAuthorizationUrl(context, pkce, {
+    redirectUri,
+    scopes: options.scopes,
+    prompt: options.prompt,
+    loginHint: options.loginHint,
+    extraParams: options.extraParams,
+    acrValues: options.acrValues,
+    maxAge: options.maxAge,
+  });
+  return { url, redirectUri, state: pkce.state, codeVerifier: pkce.codeVerifier };
+}
+
+/**
+ * Finishes a manual-paste login from what the user pasted (see {@link parsePastedCallback}): the `state` and RFC 9207
+ * `iss` checks of {@link validateCallback}, then the code exchange with the PKCE verifier.
+ *
+ * @param context the protocol context
+ * @param pasted the redirect URL, its query, or the bare code
+ * @param authorization the redirect URI, state and verifier of the authorization request, a signal, and the
+ *   `acrValues`/`maxAge` it asked for (checked against the ID token) with the time it was made
+ * @returns the tokens and ID token claims
+ * @throws {CliAuthError} `state_mismatch`, `issuer_mismatch`, `access_denied`, `invalid_response`, and the token request's codes
+ *
+ * @example Usage
+ * ```ts
+ * import { completeManualAuthorization, startManualAuthorization, type ProtocolContext } from "@x/cli-auth/protocol";
+ * declare const context: ProtocolContext, pasted: string;
+ * const started = await startManualAuthorization(context, {});
+ * const { tokens } = await completeManualAuthorization(context, pasted, started);
+ * ```
+ */
+export async function completeManualAuthorization(
+  context: ProtocolContext,
+  pasted: string,
+  authorization: {
+    redirectUri: string;
+    state: string;
+    codeVerifier: string;
+    signal?: AbortSignal;
+    acrValues?: readonly string[];
+    maxAge?: number;
+    requestedAt?: number;
+  },
+): Promise<GrantResult> {
+  const { state, redirectUri, codeVerifier, signal, acrValues, maxAge, requestedAt } = authorization;
+  const requiresIss = context.as.authorization_response_iss_parameter_supported === true;
+  const params = parsePastedCallback(pasted, { state, issuer: requiresIss ? context.as.issuer : undefined });
+  const validated = validateCallback(context, params, state);
+  return await exchangeAuthorizationCode(context, validated, { redirectUri, codeVerifier, signal, acrValues, maxAge, requestedAt });
 }

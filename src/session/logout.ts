@@ -48,7 +48,8 @@ export async function logout(
     if (!isCliAuthError(error, "storage_corrupt")) throw error;
   }
   let revoked = false;
-  if (session && (options.revoke ?? true)) {
+  // A token the user gave (loginWithToken) was not issued to this client: it is forgotten, never revoked.
+  if (session && session.flow !== "token" && (options.revoke ?? true)) {
     try {
       const context = await (await issuer()).context(options.signal, { session });
       if (context.as.revocation_endpoint) {

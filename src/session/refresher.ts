@@ -61,6 +61,8 @@ export function createRefresher(config: Config, sessions: SessionStore, issuer: 
   let refreshing: Promise<Session> | undefined;
 
   const refresh = (seen: Session, options: GetAccessTokenOptions = {}): Promise<Session> => {
+    // A token the user gave (loginWithToken) cannot be renewed, and is kept: the user replaces it.
+    if (seen.flow === "token") return Promise.reject(givenTokenRefused(config));
     if (!refreshing) {
       const pending = refreshLocked(seen, options);
       refreshing = pending;
@@ -138,6 +140,7 @@ export function createRefresher(config: Config, sessions: SessionStore, issuer: 
     async validSession(options = {}) {
       const session = await sessions.read();
       if (!session) throw notLoggedIn(config);
+      if (session.flow === "token") return options.forceRefresh ? Promise.reject(givenTokenRefused(config)) : session;
       if (!options.forceRefresh && isFresh(session.tokens, config.now(), skew)) return session;
       return await refresh(session, options);
     },
@@ -154,4 +157,11 @@ export function createRefresher(config: Config, sessions: SessionStore, issuer: 
       return await refresh(seen, { forceRefresh: true, signal });
     },
   };
+}
+
+/** A token given with `loginWithToken()` was refused (or a new one asked for): it cannot be renewed. */
+function givenTokenRefused(config: Config): CliAuthError {
+  return new CliAuthError("invalid_token", "The stored token was refused, and a token given by hand cannot be renewed", {
+    hint: `Give a new token, or ${config.loginHint.replace(/^Run/, "run")}`,
+  });
 }

@@ -49,8 +49,8 @@ export interface Session {
   tokens: TokenSet;
   /** Identity at login time (for `status()`); `whoami()` always asks the server. */
   user?: User;
-  /** The flow the login used. */
-  flow?: "browser" | "device" | "manual";
+  /** The flow the login used; `"token"`: a token the user gave (`loginWithToken()`), never refreshed or revoked. */
+  flow?: "browser" | "device" | "manual" | "token";
   /** Epoch ms. */
   createdAt: number;
   /** Epoch ms of the last write (login or refresh). */

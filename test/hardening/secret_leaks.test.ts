@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPlatform } from "../../adapters/mod.ts";
 import { CliAuth, type CliAuthOptions } from "../../mod.ts";
-import { authorizeWithoutBrowser } from "../support/interact.ts";
+import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { startForwardProxy } from "../support/forward_proxy.ts";
 import { type Fault, type FaultyProvider, startFaultyProvider } from "./fault_proxy.ts";
@@ -205,6 +205,73 @@ describe("no secret in any error or log line", () => {
     faulty.setRules([]);
     expect(result).toEqual({ revoked: false, hadSession: true });
     shown.push({ where: "logout result", text: JSON.stringify(result) });
+    expectNothingShownLeaks();
+  });
+
+  it("beginLogin()/resumeLogin(): the pending login, status(), and every failure of a resume, echoing servers included", async () => {
+    // The device grant's client ("cli", public): the pending logins' secrets are the device code and the verifier.
+    const agentOptions = (store: ReturnType<typeof countingStore>) =>
+      testOptions(faulty.issuer, { storage: store, timeoutMs: TIMEOUT_MS, logger });
+    const show = (where: string, value: unknown) => void shown.push({ where, text: JSON.stringify(value) });
+    const device = async () => {
+      const store = countingStore();
+      const auth = new CliAuth(agentOptions(store));
+      const pending = await auth.beginLogin();
+      show("pending login (device)", pending);
+      show("status() with a pending login", await auth.status());
+      const secret = JSON.parse(store.values.get("pending-login:default")!) as Record<string, string>;
+      secrets.add("device code (stored)", secret.deviceCode);
+      return { store, auth, pending };
+    };
+    // A token endpoint that repeats the device code back, in its body and in a challenge; one that fails.
+    for (const [name, fault] of tokenFaults.filter(([, f]) => f.kind === "reflect" || f.kind === "respond").concat([
+      ["a 400 slow_down repeating the request", { kind: "reflect", status: 400, error: "slow_down" }],
+    ] as [string, Fault][])) {
+      const { store } = await device();
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      faulty.setRules([{ path: "/token", fault }]);
+      const outcome = await new CliAuth(agentOptions(store)).resumeLogin().then((r) => r, (e) => e);
+      faulty.setRules([]);
+      if (outcome instanceof Error) for (const text of errorTexts(outcome)) shown.push({ where: `resume: ${name}`, text });
+      else show(`resume result: ${name}`, outcome);
+    }
+    // Denied, then expired (its expiry moved into the past), then nothing pending.
+    {
+      const { store, pending } = await device();
+      await approveDevice(faulty.issuer, pending.userCode!, { deny: true });
+      await shownFailure("resume: denied", () => new CliAuth(agentOptions(store)).resumeLogin({ wait: true, timeoutMs: 10_000 }));
+      await shownFailure("resume: nothing pending", () => new CliAuth(agentOptions(store)).resumeLogin());
+      const expired = await device();
+      const stale = JSON.parse(expired.store.values.get("pending-login:default")!);
+      expired.store.values.set("pending-login:default", JSON.stringify({ ...stale, expiresAt: Date.now() - 1 }));
+      await shownFailure("resume: expired", () => new CliAuth(agentOptions(expired.store)).resumeLogin());
+    }
+    // Manual: a forged state, another issuer, an error, and a token endpoint repeating the code and verifier.
+    const manual = async () => {
+      const store = countingStore();
+      const pending = await new CliAuth(agentOptions(store)).beginLogin({ flow: "manual" });
+      show("pending login (manual)", pending);
+      secrets.add("code verifier (stored)", JSON.parse(store.values.get("pending-login:default")!).codeVerifier);
+      const callback = await authorizeWithoutBrowser(pending.authorizationUrl!);
+      secrets.add("pasted code (resume)", callback.searchParams.get("code"));
+      return { store, callback };
+    };
+    for (const [name, edit] of [
+      ["another state", (u: URL) => (u.searchParams.set("state", "forged"), u.href)],
+      ["another issuer", (u: URL) => (u.searchParams.set("iss", "http://evil.example"), u.href)],
+      ["the code twice", (u: URL) => `${u.href}&code=${u.searchParams.get("code")}`],
+    ] as [string, (u: URL) => string][]) {
+      const { store, callback } = await manual();
+      await shownFailure(`resume manual: ${name}`, () => new CliAuth(agentOptions(store)).resumeLogin({ callbackUrl: edit(callback) }));
+    }
+    {
+      const { store, callback } = await manual();
+      faulty.setRules([{ path: "/token", fault: { kind: "reflect", status: 400, error: "invalid_grant" } }]);
+      await shownFailure("resume manual: an echoing token endpoint", () => new CliAuth(agentOptions(store)).resumeLogin({ callbackUrl: callback.href }));
+      faulty.setRules([]);
+    }
+    expect(secrets.labels()).toEqual(expect.arrayContaining(["device code (stored)", "code verifier (stored)"]));
+    expect(shown.some(({ where }) => where === "resume: a 400 repeating the request")).toBe(true);
     expectNothingShownLeaks();
   });
 

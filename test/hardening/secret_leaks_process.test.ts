@@ -15,7 +15,7 @@ import type { CommandRunner } from "../../adapters/mod.ts";
 import { CliAuth } from "../../mod.ts";
 import { fakePowershell } from "../support/fake_powershell.ts";
 import { fakeSecurity } from "../support/fake_security.ts";
-import { authorizeWithoutBrowser } from "../support/interact.ts";
+import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
 import { startKeyring, type TestKeyring } from "../support/keyring.ts";
 import { loginWithoutBrowser, testOptions } from "../support/login.ts";
 import { runScript } from "../support/run_script.ts";
@@ -140,6 +140,67 @@ describe("a CLI process failing in every way prints no secret and passes none in
     }
     expect(secrets.foundIn(output).map((label) => `${label} in the output`)).toEqual([]);
     expect(secrets.foundIn(argv).map((label) => `${label} in an argv`)).toEqual([]);
+  });
+});
+
+describe("an agent driving the example CLI's sign-in sees no secret", () => {
+  it("login --json, --resume, --resume --wait, --with-token, status/whoami --json, and resume errors from an echoing server", async () => {
+    const CLI = fileURLToPath(new URL("../../examples/my_cli.ts", import.meta.url));
+    const PAT = "pat-LEAK-given-token-0123456789abcdef";
+    faulty.setRules([]);
+    faulty.clear();
+    const outputs: string[] = [];
+    const cli = async (args: string[], stdin?: string) => {
+      const result = await runScript(CLI, {
+        args,
+        stdin,
+        timeoutMs: 30_000,
+        env: {
+          MYCLI_ISSUER: faulty.issuer,
+          MYCLI_CLIENT_ID: "cli",
+          MYCLI_STORAGE: "file",
+          MYCLI_ALLOW_INSECURE: "1",
+          XDG_CONFIG_HOME: join(dir, "agent-config"),
+          XDG_RUNTIME_DIR: dir,
+        },
+      });
+      outputs.push(result.stdout, result.stderr);
+      return result;
+    };
+    const pending = JSON.parse((await cli(["login", "--json"])).stdout);
+    expect(JSON.parse((await cli(["login", "--resume"])).stdout).done).toBe(false);
+    await approveDevice(faulty.issuer, pending.userCode, { login: "agent" });
+    expect(JSON.parse((await cli(["login", "--resume", "--wait"])).stdout).done).toBe(true);
+    expect(JSON.parse((await cli(["status", "--json"])).stdout).loggedIn).toBe(true);
+    expect(JSON.parse((await cli(["whoami", "--json"])).stdout).sub).toBe("agent");
+    // A token endpoint that repeats the device code back.
+    await cli(["login", "--json", "--profile", "echo"]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    faulty.setRules([{ path: "/token", fault: { kind: "reflect", status: 400, error: "invalid_request", challenge: true } }]);
+    const echoed = await cli(["login", "--resume", "--json", "--profile", "echo"]);
+    faulty.setRules([]);
+    expect(JSON.parse(echoed.stdout).error.code).toBe("invalid_request");
+    expect(echoed.stdout).toContain("[redacted]");
+    // Manual: a forged state pasted back.
+    const manual = JSON.parse((await cli(["login", "--json", "--flow", "manual", "--profile", "paste"])).stdout);
+    const callback = await authorizeWithoutBrowser(manual.authorizationUrl);
+    const code = callback.searchParams.get("code");
+    callback.searchParams.set("state", "forged");
+    expect(JSON.parse((await cli(["login", "--resume", "--json", "--profile", "paste"], callback.href)).stdout).error.code)
+      .toBe("state_mismatch");
+    // A token given on stdin.
+    expect((await cli(["login", "--with-token", "--json", "--profile", "pat"], `${PAT}\n`)).code).toBe(0);
+    expect(JSON.parse((await cli(["status", "--json", "--profile", "pat"])).stdout).loggedIn).toBe(true);
+
+    const secrets = new SecretSet();
+    secrets.add("given token", PAT);
+    secrets.add("pasted code", code);
+    secrets.addTraffic(faulty.seen);
+    const labels = secrets.labels().join("\n");
+    for (const kind of ["device_code from /device/auth", "access_token from", "refresh_token from"]) {
+      expect(labels).toContain(kind);
+    }
+    expect(secrets.foundIn(outputs.join("\n")).map((label) => `${label} in the output`)).toEqual([]);
   });
 });
 

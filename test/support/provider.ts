@@ -94,7 +94,12 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
   });
   const { issuer, port, admin: adminUrl = issuer } = await new Promise<{ issuer: string; port: number; admin?: string }>((resolve, reject) => {
     let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`provider did not start in 15 s:\n${stderr}`)), 15_000);
+    // 30 s: on a 2-core machine running the suite's other providers, browsers and keyrings, a Node child's start can
+    // take well over its usual second. A provider that did not start is killed, never left running.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`provider did not start in 30 s:\n${stderr}`));
+    }, 30_000);
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (chunk: string) => {
       stdout += chunk;

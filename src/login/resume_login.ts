@@ -1,0 +1,188 @@
+/**
+ * `resumeLogin()` and `cancelLogin()`: finishing, in any process, a sign-in `beginLogin()` started.
+ *
+ * - Device flow: each step makes at most one token request, and none sooner than the interval after the last one
+ *   (the time is kept in the store, so this holds across processes; a cross-process lock keeps two processes from
+ *   polling at once). `slow_down` raises the stored interval by 5 s (RFC 8628 §3.5). `{ wait: true }` repeats the
+ *   step until the sign-in is approved, denied or expired, backing off on network trouble as `login()` does.
+ * - Manual: `{ callbackUrl }` takes what the user pasted through the same checks as `login({ flow: "manual" })`
+ *   (`completeManualAuthorization`).
+ * - Done: the session is stored (as `login()` stores it) before the pending login is removed and the result
+ *   returned. Denied or expired: the pending login is removed. Cancelled or timed out: it stays, to resume later.
+ *
+ * @module
+ */
+
+import { CliAuthError, isCliAuthError } from "../common/errors.ts";
+import type { ProtocolContext } from "../protocol/protocol_context.ts";
+import { completeLogin, type LoginParts, type LoginResult } from "./login.ts";
+import {
+  type PendingLogin,
+  pendingLoginStore,
+  publicPendingLogin,
+  type ResumeLoginOptions,
+  type ResumeLoginResult,
+  type StoredPendingLogin,
+} from "./pending_login.ts";
+
+/** The longest wait between polls when backing off after network failures, in seconds. */
+const MAX_BACKOFF_SECONDS = 60;
+
+/** One step: done, or still pending with the time until the next poll may be made. */
+type Step = { done: true; result: LoginResult } | { done: false; pending: PendingLogin; waitMs: number };
+
+/**
+ * Finishes, or advances, the profile's pending login (see `CliAuth.resumeLogin`).
+ *
+ * @param parts the configuration, authorization server and session store
+ * @param options `wait`, `callbackUrl`, timeout and signal
+ * @returns still pending, or done with the login's result
+ */
+export async function resumeLogin(parts: LoginParts, options: ResumeLoginOptions = {}): Promise<ResumeLoginResult> {
+  const { abortReason, createLoginSignal, sleep } = await import("./login_signal.ts");
+  const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
+  const { signal } = login;
+  const { config } = parts;
+  const platform = await config.platform();
+  // One process at a time reads, polls and writes a profile's pending login.
+  const locked = <T>(fn: () => Promise<T>) => platform.withLock(`${config.service}.${config.profile}.pending-login`, fn, config.lock);
+  try {
+    if (options.callbackUrl !== undefined) {
+      return await locked(() => finishManual(parts, options.callbackUrl!, signal));
+    }
+    let backoff = 0;
+    for (;;) {
+      let step: Step;
+      try {
+        step = await locked(() => pollOnce(parts, Boolean(options.wait), signal));
+        backoff = 0;
+      } catch (error) {
+        // RFC 8628 §3.5: while waiting, back off on connection trouble and keep trying until the code expires.
+        if (!options.wait || signal.aborted || !isCliAuthError(error, "network_error", "timeout", "server_error")) throw error;
+        backoff = Math.min(MAX_BACKOFF_SECONDS, Math.max(1, backoff * 2));
+        await sleep(backoff * 1000, signal);
+        continue;
+      }
+      if (step.done) return { done: true, result: step.result };
+      if (!options.wait) return { done: false, pending: step.pending };
+      await sleep(step.waitMs, signal);
+    }
+  } catch (error) {
+    throw abortReason(error, signal);
+  } finally {
+    login.dispose();
+  }
+}
+
+/**
+ * Forgets the profile's pending login (see `CliAuth.cancelLogin`).
+ *
+ * @param parts the configuration
+ * @returns whether there was one
+ */
+export async function cancelLogin(parts: Pick<LoginParts, "config">): Promise<{ cancelled: boolean }> {
+  return { cancelled: await pendingLoginStore(parts.config).clear() };
+}
+
+/** The pending login as it may be used now: none, expired (then forgotten) or of another flow are errors. */
+async function current(parts: LoginParts, flow?: "device" | "manual"): Promise<StoredPendingLogin> {
+  const { config } = parts;
+  const pendings = pendingLoginStore(config);
+  const pending = await pendings.readAny();
+  if (!pending) {
+    throw new CliAuthError("no_pending_login", `No sign-in is pending for profile "${config.profile}"`, {
+      hint: `${config.loginHint} to begin one`,
+    });
+  }
+  if (pending.expiresAt <= config.now()) {
+    await pendings.clear();
+    throw expired(pending.flow, config.loginHint);
+  }
+  if (flow === "device" && pending.flow === "manual") {
+    throw new CliAuthError("invalid_options", "The pending sign-in is a manual one: it is finished with the URL the browser was sent to", {
+      hint: "Pass `callbackUrl` with the URL from the browser's address bar (or the code)",
+    });
+  }
+  if (flow === "manual" && pending.flow === "device") {
+    throw new CliAuthError("invalid_options", "The pending sign-in is a device one: it needs no callback URL", {
+      hint: "Resume it without `callbackUrl` once the code is approved",
+    });
+  }
+  return pending;
+}
+
+function expired(flow: "device" | "manual", loginHint: string, cause?: unknown): CliAuthError {
+  return flow === "device"
+    ? new CliAuthError("device_code_expired", "The device code expired before the sign-in was approved", {
+      cause,
+      hint: `${loginHint} again and enter the new code promptly`,
+    })
+    : new CliAuthError("login_timeout", "The pending sign-in expired before it was finished", { hint: `${loginHint} again` });
+}
+
+/** The protocol context of a pending login: its client, and its DPoP key when it has one. */
+async function contextOf({ issuer }: LoginParts, pending: StoredPendingLogin, signal: AbortSignal): Promise<ProtocolContext> {
+  const dpop = pending.dpopKey ? await issuer.dpopHandle(pending.clientId, pending.dpopKey) : undefined;
+  return await issuer.context(signal, { clientId: pending.clientId, dpop });
+}
+
+/** One device step: no request before the interval is up; else one poll, whose outcome is stored. */
+async function pollOnce(parts: LoginParts, wait: boolean, signal: AbortSignal): Promise<Step> {
+  const { config } = parts;
+  const pendings = pendingLoginStore(config);
+  let pending = await current(parts, wait ? "device" : undefined);
+  const now = config.now();
+  const interval = pending.interval ?? 5;
+  const dueAt = (pending.lastPollAt ?? pending.createdAt) + interval * 1000;
+  if (pending.flow === "manual" || now < dueAt) {
+    return { done: false, pending: publicPendingLogin(pending), waitMs: Math.max(0, dueAt - now) };
+  }
+  // The time of this poll is stored before it is made: whatever happens to this process, the next waits.
+  pending = { ...pending, lastPollAt: now };
+  await pendings.write(pending);
+  const context = await contextOf(parts, pending, signal);
+  const { pollDeviceToken } = await import("../protocol/device_flow.ts");
+  let polled;
+  try {
+    polled = await pollDeviceToken(context, pending.deviceCode!, { signal, now: config.now });
+  } catch (error) {
+    if (isCliAuthError(error, "access_denied", "device_code_expired")) {
+      await pendings.clear();
+      throw isCliAuthError(error, "device_code_expired") ? expired("device", config.loginHint, error) : error;
+    }
+    throw error;
+  }
+  if (polled.status === "slow_down") {
+    pending = { ...pending, interval: interval + 5 };
+    await pendings.write(pending);
+  }
+  if (polled.status !== "complete") {
+    return { done: false, pending: publicPendingLogin(pending), waitMs: (pending.interval ?? interval) * 1000 };
+  }
+  const result = await completeLogin(parts, context, polled, "device", signal, pending.dpopKey);
+  await pendings.clear();
+  return { done: true, result };
+}
+
+/** Finishes a manual pending login from what the user pasted. */
+async function finishManual(parts: LoginParts, pasted: string, signal: AbortSignal): Promise<ResumeLoginResult> {
+  const pending = await current(parts, "manual");
+  const context = await contextOf(parts, pending, signal);
+  const { completeManualAuthorization } = await import("./manual_login.ts");
+  let grant;
+  try {
+    grant = await completeManualAuthorization(context, pasted, {
+      redirectUri: pending.redirectUri!,
+      state: pending.state!,
+      codeVerifier: pending.codeVerifier!,
+      signal,
+    });
+  } catch (error) {
+    // Declined: this sign-in is over. Anything else (a forged or stale URL, a used code) leaves it to try again.
+    if (isCliAuthError(error, "access_denied")) await pendingLoginStore(parts.config).clear();
+    throw error;
+  }
+  const result = await completeLogin(parts, context, grant, "manual", signal, pending.dpopKey);
+  await pendingLoginStore(parts.config).clear();
+  return { done: true, result };
+}
