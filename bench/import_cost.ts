@@ -42,6 +42,8 @@ interface Command {
   args: string[];
   /** A reference row (not a peer, not the floor). */
   reference?: boolean;
+  /** Environment variables for this command only. */
+  env?: Record<string, string>;
 }
 
 const scriptArgs = (file: string) => (runtime === "deno" ? ["run", "-A", "--quiet", file] : [file]);
@@ -106,6 +108,18 @@ const commands: Command[] = [
     version: JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version,
     args: scriptArgs(entry("ours", `import ${JSON.stringify(new URL(`file://${ours}`).href)};\n`)),
   },
+  // Deno reads every module a literal import() can reach before it runs anything; a Deno program may opt out with
+  // `"unstable": ["lazy-dynamic-imports"]` in its deno.json (the same as this flag). Ours with it, for reference.
+  ...(runtime === "deno"
+    ? [{
+      key: "ours-lazy",
+      label: "@x/cli-auth, lazy dynamic imports",
+      args: ["run", "-A", "--quiet", "--unstable-lazy-dynamic-imports", join(dir, "ours.mjs")],
+      reference: true,
+      // Its own cache folder: alternating runs with and without the flag in one DENO_DIR slow the rows without it.
+      env: { DENO_DIR: join(dir, "deno_dir_lazy") },
+    }]
+    : []),
   ...(bundled
     ? [{ key: "ours-bundled", label: "@x/cli-auth as one file (reference)", args: scriptArgs(bundled), reference: true }]
     : []),
@@ -130,7 +144,8 @@ const rssFile = join(dir, `rss-${process.pid}.txt`);
 function run(command: Command, withTime: boolean): { ms: number; rssKb?: number } {
   const [file, args] = withTime ? [TIME, ["-f", "%M", "-o", rssFile, exe, ...command.args]] : [exe, command.args];
   const started = performance.now();
-  const result = spawnSync(file, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const env = command.env ? { ...process.env, ...command.env } : undefined;
+  const result = spawnSync(file, args, { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   const ms = performance.now() - started;
   if (result.status !== 0) {
     throw new Error(`${command.label} exited with ${result.status ?? result.signal}: ${result.stderr || result.error}`);

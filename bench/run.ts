@@ -99,11 +99,13 @@ function importTable(r: any, goals: Goals): string[] {
   // The goals of the project: Node <= 1.10x the bare runtime, Deno <= 1.15x, and Bun (which starts in a few ms) judged
   // by the milliseconds added, <= 3 ms. Beside it, how much of that any import at all costs (a one-line module).
   const oneLine = r.rows.find((row: any) => row.key === "one-line");
-  const besideOneLine = oneLine ? ` (a one-line module: +${ms(oneLine.addedMs)} ms; ours over it: ${signed(ours.addedMs - oneLine.addedMs)} ms)` : "";
+  const besideOneLine = oneLine ? ` (a one-line module: ${signed(oneLine.addedMs)} ms; ours over it: ${signed(ours.addedMs - oneLine.addedMs)} ms)` : "";
   const ratioGoal = r.runtime === "deno" ? 1.15 : 1.1;
+  const lazy = r.rows.find((row: any) => row.key === "ours-lazy");
+  const withLazy = lazy ? `; with lazy dynamic imports ${lazy.ratio.toFixed(2)}x: ${goal(lazy.ratio <= ratioGoal)}` : "";
   const floorGoal = r.runtime === "bun"
     ? `+${ms(ours.addedMs)} ms over the floor (goal <= +3 ms on Bun): ${goal(ours.addedMs <= 3)}${besideOneLine}`
-    : `${ours.ratio.toFixed(2)}x the floor (goal <= ${ratioGoal.toFixed(2)}x): ${goal(ours.ratio <= ratioGoal)}${besideOneLine}`;
+    : `${ours.ratio.toFixed(2)}x the floor (goal <= ${ratioGoal.toFixed(2)}x): ${goal(ours.ratio <= ratioGoal)}${besideOneLine}${withLazy}`;
   const peerGoal = `below every peer (cheapest: ${cheapest.label} ${cheapest.ratio.toFixed(2)}x): ${goal(ours.ratio < cheapest.ratio)}`;
   goals.lines.push(`import cost ${floorGoal}; ${peerGoal}`);
   out.push(`  @x/cli-auth: ${floorGoal}; ${peerGoal}`);
