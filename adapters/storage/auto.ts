@@ -20,7 +20,7 @@ import { type CliAuthError, isCliAuthError } from "../../src/common/errors.ts";
 import { keychainStore } from "../keychain/mod.ts";
 import type { CommandRunner } from "../subprocess.ts";
 import { type FileStore, fileStore } from "./file.ts";
-import { checkService, checkStorageKey } from "../../src/names.ts";
+import { checkService, checkStorageKey, isPendingLoginKey, isRegisteredClientKey } from "../../src/names.ts";
 
 /**
  * Options of {@link autoStore}.
@@ -109,10 +109,13 @@ export function autoStore(options: AutoStoreOptions): AutoStore {
     return "file";
   };
 
-  /** Stores a profile in the file, saying why and where if this is the first profile this store puts there. */
+  /**
+   * Stores a key in the file, saying why and where if it is the first profile this store puts there. What a login
+   * keeps beside a profile (a pending login, a registered client) says nothing: the session that follows it does.
+   */
   const storeInFile = async (profile: string, value: string) => {
     let first = false;
-    if (!warned) {
+    if (!warned && !isPendingLoginKey(profile) && !isRegisteredClientKey(profile)) {
       try {
         first = (await file.get(profile)) === null;
       } catch {

@@ -9,6 +9,7 @@ import { type AutoStoreOptions, autoStore } from "../../../adapters/storage/auto
 import { fileStore } from "../../../adapters/storage/file.ts";
 import { memoryStore } from "../../../adapters/storage/memory.ts";
 import { CliAuthError } from "../../../src/common/errors.ts";
+import { pendingLoginKey, registeredClientKey } from "../../../src/names.ts";
 import { noBusEnv, secretTool, startKeyring, type TestKeyring } from "../../support/keyring.ts";
 import { rejection } from "../../support/reject.ts";
 
@@ -149,6 +150,19 @@ describe("autoStore() falling back: when it warns", () => {
     expect(warnings).toEqual([
       `Cannot use the keychain: nope; credentials are stored in the file ${join(dir, "credentials.json")} instead, readable only by you`,
     ]);
+  });
+
+  it("says nothing for what a login keeps beside the profile (a pending login, a registered client); the session's first write warns", async () => {
+    // A sign-in driven across processes writes its pending half in one process and the session in another: one
+    // warning for the flow, when the credentials themselves land in the file.
+    const first = autoStore({ service: "my-cli", logger, keychain: unavailableKeychain(), file: fileOf() });
+    await first.set(pendingLoginKey("default"), '{"deviceCode":"d"}');
+    await first.set(registeredClientKey("https://issuer.example/"), '{"clientId":"c"}');
+    expect(warnings).toEqual([]);
+    const later = autoStore({ service: "my-cli", logger, keychain: unavailableKeychain(), file: fileOf() });
+    await later.set("default", '{"accessToken":"a"}');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(join(dir, "credentials.json"));
   });
 });
 
