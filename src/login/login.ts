@@ -218,6 +218,7 @@ export async function completeLogin(
     createdAt: now,
     updatedAt: now,
   };
+  if (config.resources.length > 0) session.resources = [...config.resources];
   if (user) session.user = user;
   if (dpopKey) session.dpopKey = dpopKey;
   await sessions.write(session);

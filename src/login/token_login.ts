@@ -66,6 +66,7 @@ export async function loginWithToken(config: Config, sessions: SessionStore, tok
     createdAt: now,
     updatedAt: now,
   };
+  if (config.resources.length > 0) session.resources = [...config.resources];
   await sessions.write(session);
   return session;
 }

@@ -55,6 +55,11 @@ export interface Session {
   createdAt: number;
   /** Epoch ms of the last write (login or refresh). */
   updatedAt: number;
+  /**
+   * The RFC 8707 resources the session was signed in for, when the configuration named any: a configuration naming
+   * other resources does not use it.
+   */
+  resources?: string[];
   /** RFC 9449 key pair (JWK) when the session is DPoP-bound. */
   dpopKey?: { privateJwk: JsonWebKey; publicJwk: JsonWebKey };
 }

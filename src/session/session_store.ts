@@ -1,6 +1,7 @@
 /**
  * This profile's session in the credential store: read (with the belongs-here check), write, clear. A stored session
- * that another issuer or client made (the configuration changed since that login) reads as none.
+ * that another issuer or client made, or one signed in for other resources (the configuration changed since that
+ * login), reads as none.
  *
  * @module
  */
@@ -29,11 +30,18 @@ export interface SessionStore {
  */
 export function createSessionStore(config: Config): SessionStore {
   const { profile } = config;
+  const wanted = resourceSet(config.resources);
   const belongsHere = (session: Session): boolean => {
     const trim = (value: string) => value.replace(/\/+$/, "");
     if (config.issuer && trim(session.issuer) !== trim(config.issuer)) return false;
     // Without a configured client ID the session's client was registered on the fly: any is ours.
-    return !config.clientId || session.clientId === config.clientId;
+    if (config.clientId && session.clientId !== config.clientId) return false;
+    // A session signed in for resources is for those resources only. One stored before sessions named their
+    // resources is taken only where an issuer or client ID says whose it is: a configuration with neither (sign-in
+    // from a resource URL) cannot tell one API's session from another's.
+    if (session.resources === undefined) return wanted.size === 0 || Boolean(config.issuer || config.clientId);
+    const had = resourceSet(session.resources);
+    return had.size === wanted.size && [...had].every((resource) => wanted.has(resource));
   };
   return {
     async read() {
@@ -49,6 +57,17 @@ export function createSessionStore(config: Config): SessionStore {
       await (await config.store()).delete(profile);
     },
   };
+}
+
+/** Resource indicators compared as URLs (`https://API.example` and `https://api.example/` are one). */
+function resourceSet(resources: readonly string[]): Set<string> {
+  return new Set(resources.map((resource) => {
+    try {
+      return new URL(resource).href;
+    } catch {
+      return resource;
+    }
+  }));
 }
 
 /**

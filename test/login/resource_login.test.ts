@@ -84,6 +84,29 @@ describe("new CliAuth({ resource }) with no issuer and no clientId", () => {
     expect([...store.values.keys()].some((key) => key.startsWith("client:"))).toBe(true);
   });
 
+  it("keeps a session to the resources it was signed in for: another resource on the same profile finds none", async () => {
+    // Without issuer and clientId, nothing else tells the sessions apart: the token of one API must not be handed to
+    // another API that a later configuration names (a security review found auth.fetch sending it there).
+    const other = await startResourceServer();
+    try {
+      other.trust(provider.issuer);
+      const store = countingStore();
+      const approve = (info: { userCode: string }) => void approveDevice(provider.issuer, info.userCode);
+      const first = { resource: api.resource, service: "two-apis", storage: store, allowInsecureRequests: true };
+      await new CliAuth(first).login({ flow: "device", openBrowser: false, onDeviceCode: approve });
+      const second = new CliAuth({ ...first, resource: other.resource });
+      expect(await second.getSession()).toBeNull();
+      expect((await second.status()).loggedIn).toBe(false);
+      const error = await second.fetch(new URL("api/me", other.resource)).catch((e) => e);
+      expect((error as CliAuthError).code).toBe("not_logged_in");
+      expect(other.seen).toEqual([]);
+      // The first configuration still has its session.
+      expect(await new CliAuth(first).getSession()).not.toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+
   it("registers again only when the server no longer knows the stored client (invalid_client)", async () => {
     const store = countingStore();
     const options = { resource: api.resource, service: "re-register", storage: store, allowInsecureRequests: true };
