@@ -2,7 +2,10 @@
  * Step-up at login (RFC 9470 §4, OpenID Connect Core §3.1.2.1): what a login asks of the user's sign-in — an
  * authentication context class (`acr_values`), a recent sign-in (`max_age`) — and the check of what the ID token
  * says came of it. A server may ignore `acr_values` (OIDC makes it a voluntary claim request) or reuse an old
- * session; such a login must not look like a successful step-up, so it fails and nothing is stored.
+ * session; where its ID token says so (another `acr`, an old `auth_time`), the login must not look like a successful
+ * step-up, so it fails and nothing is stored. An ID token without `acr` is not refused: OIDC Core §2 makes the claim
+ * optional unless asked for as essential through the `claims` parameter, which this library does not send; the API
+ * then judges the new token, and challenges again if it still falls short.
  *
  * oauth4webapi requires and type-checks `auth_time` when told to (`require_auth_time`, see
  * {@link clientRequiringAuthTime}); the comparisons are made here because oauth4webapi has no `acr` check, its
