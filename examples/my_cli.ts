@@ -179,17 +179,19 @@ async function main(): Promise<number> {
       const controller = new AbortController();
       rt.onInterrupt(() => controller.abort());
       if (flags.has("resume")) {
-        // A manual sign-in is finished with the URL the browser was sent to, piped in (it holds a code: not argv).
-        const manual = (await auth.status()).pendingLogin?.flow === "manual";
-        if (manual && rt.stdinIsTerminal()) {
-          console.error("my-cli: the pending sign-in is a manual one: pipe the URL your browser was redirected to into `my-cli login --resume`");
-          return 2;
+        // One step first: it reports an expired sign-in as expired (status() would forget it first, and it would read
+        // as none pending), makes no request for a manual one, and polls a device one only when its interval is up.
+        let resumed = await auth.resumeLogin({ signal: controller.signal });
+        if (!resumed.done && resumed.pending.flow === "manual") {
+          // A manual sign-in is finished with the URL the browser was sent to, piped in (it holds a code: not argv).
+          if (rt.stdinIsTerminal()) {
+            console.error("my-cli: the pending sign-in is a manual one: pipe the URL your browser was redirected to into `my-cli login --resume`");
+            return 2;
+          }
+          resumed = await auth.resumeLogin({ callbackUrl: await rt.readStdin(), signal: controller.signal });
+        } else if (!resumed.done && flags.has("wait")) {
+          resumed = await auth.resumeLogin({ wait: true, signal: controller.signal });
         }
-        const resumed = await auth.resumeLogin({
-          wait: flags.has("wait"),
-          callbackUrl: manual ? await rt.readStdin() : undefined,
-          signal: controller.signal,
-        });
         // The tokens stay in the store: what is printed is whether it is done, and who signed in.
         console.log(JSON.stringify(resumed.done ? { done: true, flow: resumed.result.flow, user: resumed.result.user } : resumed, null, 2));
         return 0;

@@ -30,8 +30,10 @@ export interface CliAuthOptions {
   issuer?: string;
   /**
    * The public client registered for the CLI; or an https URL where the CLI publishes its client metadata (a Client
-   * ID Metadata Document), for servers that fetch it instead of requiring registration. A URL must be https, with no
-   * fragment and no user name or password (`invalid_options` otherwise; `http://localhost` neither).
+   * ID Metadata Document), for servers that fetch it instead of requiring registration. A URL (anything starting with
+   * `http:` or `https:`) must be https, with a path, no dot segment, no fragment and no user name or password, and
+   * written in canonical form, since servers compare it exactly as sent (`invalid_options` otherwise;
+   * `http://localhost` neither).
    *
    * @example A client ID metadata document
    * ```ts
@@ -268,13 +270,22 @@ export function checkOptions(options: CliAuthOptions, defaultPlatform?: () => Pr
   return config;
 }
 
-/** A client ID that is meant as a URL: a scheme followed by `://` (`urn:…` and plain names are opaque IDs). */
-const URL_SHAPED = /^[a-z][a-z0-9+.-]*:\/\//i;
+/**
+ * A client ID that is meant as a URL: a scheme followed by `://`, or anything that starts with `http:` or `https:`
+ * in any case, spaces before it included (`https:/x`, `HTTPS:x`). `urn:…` and plain names are opaque IDs.
+ */
+const URL_SHAPED = /^[a-z][a-z0-9+.-]*:\/\/|^\s*https?:/i;
+
+/** A dot segment (`.` or `..`, percent-encoded or not) in the path of a URL as written, before any `?` or `#`. */
+const DOT_SEGMENT = /[/\\](?:\.|%2e){1,2}(?=[/\\]|$)/i;
 
 /**
- * A client ID metadata document's URL: the server fetches the client's metadata from it, so it must be https
- * (loopback http too is refused: no server fetches a document from the user's own machine), without a fragment
- * (the draft forbids one) and without a user name or password (they would be sent to every server as the client ID).
+ * A client ID metadata document's URL: the server fetches the client's metadata from it and compares `client_id`
+ * exactly as sent, so the string itself must be the URL in its canonical form (what `new URL(value).href` gives:
+ * lower-case scheme and host, no default port, no whitespace or backslash), https (loopback http too is refused: no
+ * server fetches a document from the user's own machine), with a path other than `/` and without dot segments (the
+ * draft asks for both), without a fragment, and without a user name or password (they would be sent to every server
+ * as the client ID). Messages name the option and the rule, never the value.
  */
 function checkMetadataDocumentUrl(option: "clientId" | "clientMetadataUrl", value: string): void {
   let url: URL | undefined;
@@ -283,20 +294,29 @@ function checkMetadataDocumentUrl(option: "clientId" | "clientMetadataUrl", valu
   } catch {
     // reported below
   }
+  const path = value.split(/[?#]/, 1)[0]!.replace(/^[a-z][a-z0-9+.-]*:[/\\]*[^/\\]*/i, "");
   const problem = !url || !URL_SHAPED.test(value)
     ? "is not a URL"
     : url.protocol !== "https:"
     ? "is not an https URL"
+    : /^[a-z][a-z0-9+.-]*:[/\\]*[^/\\?#]*@/i.test(value) || url.username || url.password
+    ? "has a user name or password"
     : value.includes("#")
     ? "has a fragment (#…)"
-    : url.username || url.password
-    ? "has a user name or password"
     : url.hostname === ""
     ? "has no host"
+    : DOT_SEGMENT.test(path)
+    ? "has a dot segment (/./ or /../, maybe percent-encoded) in its path"
+    : url.pathname === "/"
+    ? "has no path (the document's path, as in https://host/path/client.json)"
+    : url.href !== value
+    ? "is not written in canonical form (lower-case scheme and host, `https://`, no default port, no space, tab, line break or backslash)"
+    : url.port === "0"
+    ? "has port 0"
     : undefined;
   if (problem) {
     throw new CliAuthError("invalid_options", `The \`${option}\` URL ${problem}`, {
-      hint: 'A client ID metadata document is published at an https URL without a fragment, e.g. "https://cli.example.com/oauth/client.json"',
+      hint: 'A client ID metadata document is published at an https URL with a path, written exactly as the server sees it, e.g. "https://cli.example.com/oauth/client.json"',
     });
   }
 }

@@ -35,8 +35,8 @@ const env = () => ({
   DBUS_SESSION_BUS_ADDRESS: undefined,
 });
 
-function cli(args: string[], stdin?: string) {
-  return runScript(CLI, { args, stdin, timeoutMs: 30_000, env: env() });
+function cli(args: string[], stdin?: string, issuer = provider.issuer) {
+  return runScript(CLI, { args, stdin, timeoutMs: 30_000, env: { ...env(), MYCLI_ISSUER: issuer } });
 }
 
 /** The stored value of `key` in the credentials file, parsed. */
@@ -102,6 +102,26 @@ describe("the example CLI, driven by an agent", () => {
       error: { code: "no_pending_login", message: 'No sign-in is pending for profile "cancel"', hint: "Run `my-cli login` to begin one" },
     });
     expect(resumed.stderr).toContain("(no_pending_login)");
+  });
+
+  it("login --resume reports an expired device code as device_code_expired, not as nothing pending", async () => {
+    const shortLived = await startProvider({ deviceInterval: 1, deviceCodeTtl: 2 });
+    try {
+      for (const args of [["login", "--resume", "--json"], ["login", "--resume", "--wait", "--json"]]) {
+        const begun = await cli(["login", "--json", "--profile", "expiring"], undefined, shortLived.issuer);
+        expect(begun.code, begun.stderr).toBe(0);
+        const { expiresAt } = JSON.parse(begun.stdout) as { expiresAt: number };
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 300));
+        const resumed = await cli([...args, "--profile", "expiring"], undefined, shortLived.issuer);
+        expect(resumed.code, args.join(" ")).toBe(1);
+        expect(JSON.parse(resumed.stdout).error.code, resumed.stdout).toBe("device_code_expired");
+        // Expired, the pending login is forgotten: a second resume finds none.
+        const after = await cli(["login", "--resume", "--json", "--profile", "expiring"], undefined, shortLived.issuer);
+        expect(JSON.parse(after.stdout).error.code).toBe("no_pending_login");
+      }
+    } finally {
+      await shortLived.close();
+    }
   });
 
   it("login --with-token keeps the token piped in; token --json and status --json see it", async () => {

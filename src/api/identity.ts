@@ -1,7 +1,8 @@
 /**
  * `whoami()`: who the user is, asked fresh from the server every time — your API's identity endpoint with the
  * resolved token when one is configured (the stored login through `auth.fetch`'s engine), else userinfo with a valid
- * access token, refreshed once when userinfo refuses it. Also the reading of an identity endpoint's JSON, whatever
+ * access token, refreshed once when userinfo refuses it (never with a token given with `loginWithToken`: that one goes
+ * only to the identity endpoint). Also the reading of an identity endpoint's JSON, whatever
  * names its subject (`sub`, `subject`, `id`).
  *
  * @module
@@ -59,6 +60,13 @@ export async function whoami(parts: IdentityParts, options: { tokenFromArg?: str
   }
   const refresher = await parts.refresher();
   const session = await refresher.validSession({ signal: options.signal });
+  if (session.flow === "token") {
+    // A token given with loginWithToken (a personal access token, an API key) is meant for the API: userinfo would
+    // hand it to the authorization server, which did not issue it and is not among the API's origins.
+    throw new CliAuthError("unsupported_flow", "whoami() needs `identityEndpoint` for a token given with loginWithToken()", {
+      hint: "Set the `identityEndpoint` option to your API's route that names the token's user",
+    });
+  }
   const token = session.tokens.accessToken;
   const context = await (await parts.issuer()).context(options.signal, { session });
   let info: UserInfo;

@@ -14,7 +14,8 @@ import type { SessionStore } from "../session/session_store.ts";
 
 /**
  * The token as given, checked: one trailing newline (as `read` from stdin leaves it) is dropped; what remains must be
- * non-blank and free of control characters. Messages never quote it.
+ * non-blank, free of control characters, and visible ASCII only (0x21-0x7E: no space, no non-ASCII character, which
+ * no HTTP header could carry). Messages never quote it.
  *
  * @param token the token as given
  * @returns the token to store
@@ -40,6 +41,13 @@ export function checkGivenToken(token: unknown): string {
       hint: "Pass exactly one token, on one line",
     });
   }
+  // An HTTP header carries Latin-1 at most, and a token is one word: a space or a non-ASCII character (a pasted
+  // "€", a non-breaking space) would be stored and fail every request later as a network error.
+  if (/[^\x21-\x7e]/.test(value)) {
+    throw new CliAuthError("invalid_options", "The token contains a space or a character that is not visible ASCII", {
+      hint: "Pass the token exactly as issued, without spaces or other characters around it",
+    });
+  }
   return value;
 }
 
@@ -50,7 +58,7 @@ export function checkGivenToken(token: unknown): string {
  * @param sessions the profile's session store
  * @param token the token; one trailing newline is dropped
  * @returns the stored session
- * @throws {CliAuthError} `invalid_options` (empty, or with control characters), `storage_unavailable`
+ * @throws {CliAuthError} `invalid_options` (empty, or with a space, a control or non-ASCII character), `storage_unavailable`
  */
 export async function loginWithToken(config: Config, sessions: SessionStore, token: unknown): Promise<Session> {
   const accessToken = checkGivenToken(token);

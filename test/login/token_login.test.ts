@@ -108,4 +108,36 @@ describe("loginWithToken()", () => {
     expect(await auth.getAccessToken()).toBe(secret);
     await auth.logout();
   });
+
+  it("refuses a token with characters no HTTP header carries (non-ASCII, spaces), never quoting it", async () => {
+    const secret = "pat-LEAK-0123456789abcdef";
+    const auth = withToken(stores["the credentials file"]!());
+    for (const value of [`${secret}\u20ac`, `  ${secret}  `, ` ${secret}`, `${secret} \n`, `pat LEAK`, `${secret}\u00e9`, `\u{1F511}${secret}`]) {
+      const error = await rejection(auth.loginWithToken(value));
+      expect(error.code, JSON.stringify(value)).toBe("invalid_options");
+      expect(errorTexts(error).filter((text) => text.includes(secret) || text.includes("LEAK"))).toEqual([]);
+    }
+    expect(await auth.getSession()).toBeNull();
+    // Every visible ASCII character is fine (JWTs, base64, API keys with punctuation).
+    const visible = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join("");
+    await auth.loginWithToken(`${visible}\n`);
+    expect(await auth.getAccessToken()).toBe(visible);
+    await auth.logout();
+  });
+
+  for (const name of ["an issuer and client ID", "a resource URL only"]) {
+    it(`whoami() without identityEndpoint (${name}) never sends the stored token to the authorization server`, async () => {
+      const extra = name === "a resource URL only" ? { issuer: undefined, clientId: undefined, resource: api.resource } : {};
+      const auth = new CliAuth(testOptions(provider.issuer, { storage: stores["the credentials file"]!(), ...extra }));
+      await auth.loginWithToken(token);
+      await provider.reset();
+      const error = await rejection(auth.whoami());
+      expect(error.code, error.message).toBe("unsupported_flow");
+      expect(error.message).toContain("identityEndpoint");
+      expect(error.hint).toContain("identityEndpoint");
+      expect(errorTexts(error).filter((text) => text.includes(token))).toEqual([]);
+      expect(await provider.requests()).toEqual([]);
+      await auth.logout();
+    });
+  }
 });
