@@ -134,8 +134,8 @@ export class CliAuth {
   }
 
   /**
-   * Keeps a token the user has (PAT, API key) as the session: never refreshed, forgotten (not revoked) by `logout()`,
-   * sent only to your API (`whoami()` needs `identityEndpoint` for it: it never goes to the authorization server).
+   * Keeps a token the user has (PAT, API key) as the session: never refreshed or sent to the authorization server,
+   * forgotten (not revoked) by `logout()`.
    *
    * @param token the token, e.g. read from stdin; visible ASCII only, one trailing newline dropped
    * @throws {CliAuthError} `invalid_options` (empty, or with a space, a control or non-ASCII character), `storage_unavailable`
@@ -196,13 +196,11 @@ export class CliAuth {
 
   /**
    * Who the user is, asked fresh from the server every time: your API's `identityEndpoint` with the resolved token
-   * when set, else userinfo with a valid access token. Never a cached identity. A token kept by `loginWithToken()`
-   * is never sent to userinfo: without `identityEndpoint` that session is `unsupported_flow`, with no request.
+   * when set, else userinfo with a valid access token (never a `loginWithToken()` token). Never a cached identity.
    *
    * @param options a `--token` value and a signal
    * @returns the identity
-   * @throws {CliAuthError} `not_logged_in`, `session_expired`, `invalid_token`, `unsupported_flow` (no userinfo
-   * endpoint, or a `loginWithToken()` session without `identityEndpoint`), `network_error`, `timeout`
+   * @throws {CliAuthError} `not_logged_in`, `session_expired`, `invalid_token`, `unsupported_flow` (no userinfo; a token session without `identityEndpoint`), `network_error`, `timeout`
    *
    * @example Usage
    * ```ts
