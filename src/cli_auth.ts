@@ -150,10 +150,9 @@ export class CliAuth {
   }
 
   /**
-   * A valid access token: the stored one when it is valid beyond `refreshSkewSeconds` (no network, one storage
-   * read), otherwise a refreshed one. Refresh is single-flight within the process and serialised across processes
-   * by a lock; after taking the lock the store is read again, since another process may have refreshed already.
-   * Rotated refresh tokens are saved before the new access token is handed out.
+   * A valid access token: the stored one while valid beyond `refreshSkewSeconds` (one store read, no network), else
+   * one refreshed once — single-flight in the process, under a lock across processes (the store re-read after taking
+   * it), rotated refresh tokens saved before the new access token is handed out.
    *
    * @param options `forceRefresh` and a signal
    * @returns the access token
