@@ -11,6 +11,7 @@ import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import type { LoginParts } from "./login.ts";
 import {
   type BeginLoginOptions,
+  normalResources,
   type PendingLogin,
   pendingLoginStore,
   publicPendingLogin,
@@ -70,7 +71,8 @@ async function begin(
   const context = await issuer.context(signal, { clientId, dpop: key ? dpopModule!.dpopHandle(key.keyPair) : undefined });
   const scopes = options.scopes ?? config.scopes;
   const now = config.now();
-  const common = { version: 1 as const, flow, issuer: context.as.issuer, clientId, createdAt: now };
+  const resources = normalResources(config.resources);
+  const common = { version: 1 as const, flow, issuer: context.as.issuer, clientId, resources, createdAt: now };
   const dpopKey = key ? { dpopKey: key.stored } : {};
   if (flow === "device") {
     const { requestDeviceAuthorization } = await import("../protocol/device_flow.ts");

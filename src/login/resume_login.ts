@@ -17,6 +17,7 @@ import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
 import { completeLogin, type LoginParts, type LoginResult } from "./login.ts";
 import {
+  normalResources,
   type PendingLogin,
   pendingLoginStore,
   publicPendingLogin,
@@ -120,10 +121,34 @@ function expired(flow: "device" | "manual", loginHint: string, cause?: unknown):
     : new CliAuthError("login_timeout", "The pending sign-in expired before it was finished", { hint: `${loginHint} again` });
 }
 
-/** The protocol context of a pending login: its client, and its DPoP key when it has one. */
-async function contextOf({ issuer }: LoginParts, pending: StoredPendingLogin, signal: AbortSignal): Promise<ProtocolContext> {
+/**
+ * The protocol context of a pending login: its client, and its DPoP key when it has one. Only for the authorization
+ * server and resources it was begun for: a configuration that resolves elsewhere now (another `resource`, whose
+ * metadata names another server) would send the device code or the code and verifier, and the client id, to a server
+ * they do not belong to (a mix-up). Refused before any token request; the pending login stays for its own
+ * configuration.
+ */
+async function contextOf(parts: LoginParts, pending: StoredPendingLogin, signal: AbortSignal): Promise<ProtocolContext> {
+  const { config, issuer } = parts;
+  const resources = normalResources(config.resources);
+  const begunFor = pending.resources ?? [];
+  if (resources.length !== begunFor.length || resources.some((resource, i) => resource !== begunFor[i])) {
+    throw new CliAuthError("issuer_mismatch", "The pending sign-in was begun for other resources than this configuration names", {
+      hint: `Resume it with the resource it was begun for, or ${lowerFirst(config.loginHint)} again`,
+    });
+  }
   const dpop = pending.dpopKey ? await issuer.dpopHandle(pending.clientId, pending.dpopKey) : undefined;
-  return await issuer.context(signal, { clientId: pending.clientId, dpop });
+  const context = await issuer.context(signal, { clientId: pending.clientId, dpop });
+  if (context.as.issuer !== pending.issuer) {
+    throw new CliAuthError("issuer_mismatch", "The pending sign-in was begun at another authorization server than this configuration resolves to", {
+      hint: `Resume it with the configuration (resource or issuer) it was begun with, or ${lowerFirst(config.loginHint)} again`,
+    });
+  }
+  return context;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /** One device step: no request before the interval is up; else one poll, whose outcome is stored. */
@@ -137,10 +162,10 @@ async function pollOnce(parts: LoginParts, wait: boolean, signal: AbortSignal): 
   if (pending.flow === "manual" || now < dueAt) {
     return { done: false, pending: publicPendingLogin(pending), waitMs: Math.max(0, dueAt - now) };
   }
+  const context = await contextOf(parts, pending, signal);
   // The time of this poll is stored before it is made: whatever happens to this process, the next waits.
   pending = { ...pending, lastPollAt: now };
   await pendings.write(pending);
-  const context = await contextOf(parts, pending, signal);
   const { pollDeviceToken } = await import("../protocol/device_flow.ts");
   let polled;
   try {
