@@ -16,6 +16,7 @@ import {
   pendingLoginStore,
   publicPendingLogin,
   type StoredPendingLogin,
+  withPendingLoginLock,
 } from "./pending_login.ts";
 
 /** How long a manual pending login can be finished: the server sets no expiry of its own. */
@@ -50,7 +51,8 @@ export async function beginLogin(parts: LoginParts, options: BeginLoginOptions =
       client = await parts.issuer.loginClient(as, signal, true);
       pending = await begin(parts, flow, options, signal, client.clientId);
     }
-    await pendingLoginStore(parts.config).write(pending);
+    // Under the lock a resume takes to read and write it: a resume in flight cannot overwrite this one afterwards.
+    await withPendingLoginLock(parts.config, () => pendingLoginStore(parts.config).write(pending));
     return publicPendingLogin(pending);
   } catch (error) {
     throw abortReason(error, signal);
