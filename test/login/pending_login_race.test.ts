@@ -3,7 +3,7 @@
 // undone by that resume when its answer comes (slow_down, done), and neither waits for the poll.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, type CliAuthOptions, type FetchLike } from "../../mod.ts";
-import { approveDevice } from "../support/interact.ts";
+import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 
@@ -20,8 +20,8 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A fetch whose device-code token requests wait at a gate the test opens: a poll held in flight. */
-function heldPoll() {
+/** A fetch whose token requests of `grant` (device code, or authorization code) wait at a gate the test opens: a poll held in flight. */
+function heldPoll(grant = "device_code") {
   let release!: () => void;
   let entered!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -29,7 +29,7 @@ function heldPoll() {
   const fetch: FetchLike = async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     const body = init?.body instanceof URLSearchParams ? init.body.toString() : String(init?.body ?? "");
-    if (url.endsWith("/token") && body.includes("device_code")) {
+    if (url.endsWith("/token") && new URLSearchParams(body).get("grant_type")?.endsWith(grant)) {
       entered();
       await gate;
     }
@@ -85,6 +85,20 @@ describe("a resume does not undo what happened while its token request was in fl
     held.release();
     const resumed = await resuming;
     expect(resumed.done && resumed.result.user?.sub).toBe("old-user");
+    expect((await auth(store).status()).pendingLogin?.userCode, "the newer pending sign-in was removed").toBe(second.userCode);
+  });
+
+  it("an old manual sign-in finishing does not remove a newer pending one", async () => {
+    const store = countingStore();
+    const first = await auth(store).beginLogin({ flow: "manual" });
+    const callback = await authorizeWithoutBrowser(first.authorizationUrl!, { login: "manual-old" });
+    const held = heldPoll("authorization_code");
+    const resuming = auth(store, { fetch: held.fetch }).resumeLogin({ callbackUrl: callback.href });
+    await held.inFlight;
+    const second = await auth(store).beginLogin();
+    held.release();
+    const resumed = await resuming;
+    expect(resumed.done && resumed.result.user?.sub).toBe("manual-old");
     expect((await auth(store).status()).pendingLogin?.userCode, "the newer pending sign-in was removed").toBe(second.userCode);
   });
 });
