@@ -11,10 +11,12 @@ import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import type { LoginParts } from "./login.ts";
 import {
   type BeginLoginOptions,
+  normalResources,
   type PendingLogin,
   pendingLoginStore,
   publicPendingLogin,
   type StoredPendingLogin,
+  withPendingLoginLock,
 } from "./pending_login.ts";
 
 /** How long a manual pending login can be finished: the server sets no expiry of its own. */
@@ -49,7 +51,8 @@ export async function beginLogin(parts: LoginParts, options: BeginLoginOptions =
       client = await parts.issuer.loginClient(as, signal, true);
       pending = await begin(parts, flow, options, signal, client.clientId);
     }
-    await pendingLoginStore(parts.config).write(pending);
+    // Under the lock a resume takes to read and write it: a resume in flight cannot overwrite this one afterwards.
+    await withPendingLoginLock(parts.config, () => pendingLoginStore(parts.config).write(pending));
     return publicPendingLogin(pending);
   } catch (error) {
     throw abortReason(error, signal);
@@ -70,7 +73,8 @@ async function begin(
   const context = await issuer.context(signal, { clientId, dpop: key ? dpopModule!.dpopHandle(key.keyPair) : undefined });
   const scopes = options.scopes ?? config.scopes;
   const now = config.now();
-  const common = { version: 1 as const, flow, issuer: context.as.issuer, clientId, createdAt: now };
+  const resources = normalResources(config.resources);
+  const common = { version: 1 as const, flow, issuer: context.as.issuer, clientId, resources, createdAt: now };
   const dpopKey = key ? { dpopKey: key.stored } : {};
   if (flow === "device") {
     const { requestDeviceAuthorization } = await import("../protocol/device_flow.ts");

@@ -110,6 +110,8 @@ export interface StoredPendingLogin {
   issuer: string;
   /** The client it was begun with (configured or registered on the fly). */
   clientId: string;
+  /** The RFC 8707 resources it was begun for, normalised ({@link normalResources}); absent in entries of older versions. */
+  resources?: string[];
   /** When it was begun, epoch ms. */
   createdAt: number;
   /** When it expires, epoch ms. */
@@ -138,7 +140,11 @@ export interface StoredPendingLogin {
   codeVerifier?: string;
 }
 
-/** The profile's pending login in the credential store. */
+/**
+ * The profile's pending login in the credential store. Whoever writes or clears it holds its lock
+ * ({@link withPendingLoginLock}); a change that follows a network call is made only to the same pending login
+ * (`update`, `clearIf`), never to one begun or cancelled meanwhile.
+ */
 export interface PendingLoginStore {
   /** The pending login, or `null`: none, one of another issuer or client, or one that expired (then removed). */
   read(): Promise<StoredPendingLogin | null>;
@@ -146,6 +152,32 @@ export interface PendingLoginStore {
   write(pending: StoredPendingLogin): Promise<void>;
   /** Removes it; whether there was one. */
   clear(): Promise<boolean>;
+  /** Stores `change(stored)` if the store still holds the same login as `expected`; what was stored, or `null`. */
+  update(
+    expected: StoredPendingLogin,
+    change: (stored: StoredPendingLogin) => StoredPendingLogin,
+  ): Promise<StoredPendingLogin | null>;
+  /** Removes it if the store still holds the same login as `expected`; whether it did. */
+  clearIf(expected: StoredPendingLogin): Promise<boolean>;
+}
+
+/**
+ * Runs `fn` holding the profile's pending-login lock, the one `beginLogin`, `resumeLogin` and `cancelLogin` share
+ * around every read-and-write of the entry (never around a token request: a cancel need not wait for one).
+ *
+ * @param config the instance's configuration (platform, service, profile, lock options)
+ * @param fn what to run
+ * @returns what `fn` returns
+ */
+export async function withPendingLoginLock<T>(config: Config, fn: () => Promise<T>): Promise<T> {
+  const platform = await config.platform();
+  return await platform.withLock(`${config.service}.${config.profile}.pending-login`, fn, config.lock);
+}
+
+/** Whether two stored pending logins are the same sign-in: the same server, client, and device code or state. */
+function sameLogin(a: StoredPendingLogin, b: StoredPendingLogin): boolean {
+  return a.flow === b.flow && a.issuer === b.issuer && a.clientId === b.clientId &&
+    (a.flow === "device" ? a.deviceCode === b.deviceCode : a.state === b.state);
 }
 
 /**
@@ -157,6 +189,16 @@ export interface PendingLoginStore {
 export function pendingLoginStore(config: Config): PendingLoginStore & { readAny(): Promise<StoredPendingLogin | null> } {
   const key = pendingLoginKey(config.profile);
   const store = () => config.store();
+  const readSame = async (expected: StoredPendingLogin): Promise<StoredPendingLogin | null> => {
+    const value = await (await store()).get(key);
+    if (value === null) return null;
+    try {
+      const stored = parsePendingLogin(value, config.profile);
+      return sameLogin(stored, expected) ? stored : null;
+    } catch {
+      return null; // not ours to touch
+    }
+  };
   const readAny = async (): Promise<StoredPendingLogin | null> => {
     const value = await (await store()).get(key);
     if (value === null) return null;
@@ -183,7 +225,37 @@ export function pendingLoginStore(config: Config): PendingLoginStore & { readAny
       if (had) await s.delete(key);
       return had;
     },
+    async update(expected, change) {
+      const stored = await readSame(expected);
+      if (!stored) return null;
+      const next = change(stored);
+      await (await store()).set(key, JSON.stringify(next));
+      return next;
+    },
+    async clearIf(expected) {
+      if (!(await readSame(expected))) return false;
+      await (await store()).delete(key);
+      return true;
+    },
   };
+}
+
+/**
+ * Resource indicators in a form two configurations can be compared by: each as a URL's `href` when it parses, sorted,
+ * without repeats.
+ *
+ * @param resources the configured resources
+ * @returns them normalised
+ */
+export function normalResources(resources: readonly string[]): string[] {
+  const href = (resource: string) => {
+    try {
+      return new URL(resource).href;
+    } catch {
+      return resource;
+    }
+  };
+  return [...new Set(resources.map(href))].sort();
 }
 
 /**

@@ -2,8 +2,10 @@
  * `resumeLogin()` and `cancelLogin()`: finishing, in any process, a sign-in `beginLogin()` started.
  *
  * - Device flow: each step makes at most one token request, and none sooner than the interval after the last one
- *   (the time is kept in the store, so this holds across processes; a cross-process lock keeps two processes from
- *   polling at once). `slow_down` raises the stored interval by 5 s (RFC 8628 §3.5). `{ wait: true }` repeats the
+ *   (the time is kept in the store, so this holds across processes; the pending-login lock, shared with `beginLogin`
+ *   and `cancelLogin`, makes reading it and storing the time of a poll one step, so two processes never claim the
+ *   same poll; it is not held across the request). After the request, the entry is changed or removed only if it is
+ *   still the same pending login: a cancel or a new `beginLogin()` meanwhile stands. `slow_down` raises the stored interval by 5 s (RFC 8628 §3.5). `{ wait: true }` repeats the
  *   step until the sign-in is approved, denied or expired, backing off on network trouble as `login()` does.
  * - Manual: `{ callbackUrl }` takes what the user pasted through the same checks as `login({ flow: "manual" })`
  *   (`completeManualAuthorization`).
@@ -17,12 +19,14 @@ import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
 import { completeLogin, type LoginParts, type LoginResult } from "./login.ts";
 import {
+  normalResources,
   type PendingLogin,
   pendingLoginStore,
   publicPendingLogin,
   type ResumeLoginOptions,
   type ResumeLoginResult,
   type StoredPendingLogin,
+  withPendingLoginLock,
 } from "./pending_login.ts";
 
 /** The longest wait between polls when backing off after network failures, in seconds. */
@@ -42,19 +46,15 @@ export async function resumeLogin(parts: LoginParts, options: ResumeLoginOptions
   const { abortReason, createLoginSignal, sleep } = await import("./login_signal.ts");
   const login = createLoginSignal({ timeoutMs: options.timeoutMs, signal: options.signal });
   const { signal } = login;
-  const { config } = parts;
-  const platform = await config.platform();
-  // One process at a time reads, polls and writes a profile's pending login.
-  const locked = <T>(fn: () => Promise<T>) => platform.withLock(`${config.service}.${config.profile}.pending-login`, fn, config.lock);
   try {
     if (options.callbackUrl !== undefined) {
-      return await locked(() => finishManual(parts, options.callbackUrl!, signal));
+      return await finishManual(parts, options.callbackUrl, signal);
     }
     let backoff = 0;
     for (;;) {
       let step: Step;
       try {
-        step = await locked(() => pollOnce(parts, Boolean(options.wait), signal));
+        step = await pollOnce(parts, Boolean(options.wait), signal);
         backoff = 0;
       } catch (error) {
         // RFC 8628 §3.5: while waiting, back off on connection trouble and keep trying until the code expires.
@@ -81,7 +81,8 @@ export async function resumeLogin(parts: LoginParts, options: ResumeLoginOptions
  * @returns whether there was one
  */
 export async function cancelLogin(parts: Pick<LoginParts, "config">): Promise<{ cancelled: boolean }> {
-  return { cancelled: await pendingLoginStore(parts.config).clear() };
+  // Under the lock: a resume in flight then sees it gone and does not write it back.
+  return { cancelled: await withPendingLoginLock(parts.config, () => pendingLoginStore(parts.config).clear()) };
 }
 
 /** The pending login as it may be used now: none, expired (then forgotten) or of another flow are errors. */
@@ -120,54 +121,96 @@ function expired(flow: "device" | "manual", loginHint: string, cause?: unknown):
     : new CliAuthError("login_timeout", "The pending sign-in expired before it was finished", { hint: `${loginHint} again` });
 }
 
-/** The protocol context of a pending login: its client, and its DPoP key when it has one. */
-async function contextOf({ issuer }: LoginParts, pending: StoredPendingLogin, signal: AbortSignal): Promise<ProtocolContext> {
+/**
+ * The protocol context of a pending login: its client, and its DPoP key when it has one. Only for the authorization
+ * server and resources it was begun for: a configuration that resolves elsewhere now (another `resource`, whose
+ * metadata names another server) would send the device code or the code and verifier, and the client id, to a server
+ * they do not belong to (a mix-up). Refused before any token request; the pending login stays for its own
+ * configuration.
+ */
+async function contextOf(parts: LoginParts, pending: StoredPendingLogin, signal: AbortSignal): Promise<ProtocolContext> {
+  const { config, issuer } = parts;
+  const resources = normalResources(config.resources);
+  const begunFor = pending.resources ?? [];
+  if (resources.length !== begunFor.length || resources.some((resource, i) => resource !== begunFor[i])) {
+    throw new CliAuthError("issuer_mismatch", "The pending sign-in was begun for other resources than this configuration names", {
+      hint: `Resume it with the resource it was begun for, or ${lowerFirst(config.loginHint)} again`,
+    });
+  }
   const dpop = pending.dpopKey ? await issuer.dpopHandle(pending.clientId, pending.dpopKey) : undefined;
-  return await issuer.context(signal, { clientId: pending.clientId, dpop });
+  const context = await issuer.context(signal, { clientId: pending.clientId, dpop });
+  if (context.as.issuer !== pending.issuer) {
+    throw new CliAuthError("issuer_mismatch", "The pending sign-in was begun at another authorization server than this configuration resolves to", {
+      hint: `Resume it with the configuration (resource or issuer) it was begun with, or ${lowerFirst(config.loginHint)} again`,
+    });
+  }
+  return context;
 }
 
-/** One device step: no request before the interval is up; else one poll, whose outcome is stored. */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/**
+ * One device step: no request before the interval is up; else one poll, whose outcome is stored. The lock is held to
+ * read the pending login and store the time of the poll (so no other process polls within the interval), not across
+ * the token request: a cancel or a new `beginLogin()` need not wait for it. What the answer changes (a raised interval,
+ * the entry removed) is applied only if the store still holds the same pending login (compare-and-write).
+ */
 async function pollOnce(parts: LoginParts, wait: boolean, signal: AbortSignal): Promise<Step> {
   const { config } = parts;
   const pendings = pendingLoginStore(config);
-  let pending = await current(parts, wait ? "device" : undefined);
-  const now = config.now();
-  const interval = pending.interval ?? 5;
-  const dueAt = (pending.lastPollAt ?? pending.createdAt) + interval * 1000;
-  if (pending.flow === "manual" || now < dueAt) {
-    return { done: false, pending: publicPendingLogin(pending), waitMs: Math.max(0, dueAt - now) };
-  }
-  // The time of this poll is stored before it is made: whatever happens to this process, the next waits.
-  pending = { ...pending, lastPollAt: now };
-  await pendings.write(pending);
-  const context = await contextOf(parts, pending, signal);
+  const locked = <T>(fn: () => Promise<T>) => withPendingLoginLock(config, fn);
+  type Claim = { step: Step } | { step?: undefined; polling: StoredPendingLogin; context: ProtocolContext; interval: number };
+  const claim = await locked(async (): Promise<Claim> => {
+    const pending = await current(parts, wait ? "device" : undefined);
+    const now = config.now();
+    const interval = pending.interval ?? 5;
+    const dueAt = (pending.lastPollAt ?? pending.createdAt) + interval * 1000;
+    if (pending.flow === "manual" || now < dueAt) {
+      return { step: { done: false, pending: publicPendingLogin(pending), waitMs: Math.max(0, dueAt - now) } };
+    }
+    const context = await contextOf(parts, pending, signal);
+    // The time of this poll is stored before it is made: whatever happens to this process, the next waits.
+    const polling: StoredPendingLogin = { ...pending, lastPollAt: now };
+    await pendings.write(polling);
+    return { polling, context, interval };
+  });
+  if (claim.step) return claim.step;
+  const { polling, context, interval } = claim;
   const { pollDeviceToken } = await import("../protocol/device_flow.ts");
   let polled;
   try {
-    polled = await pollDeviceToken(context, pending.deviceCode!, { signal, now: config.now });
+    polled = await pollDeviceToken(context, polling.deviceCode!, { signal, now: config.now });
   } catch (error) {
     if (isCliAuthError(error, "access_denied", "device_code_expired")) {
-      await pendings.clear();
+      await locked(() => pendings.clearIf(polling));
       throw isCliAuthError(error, "device_code_expired") ? expired("device", config.loginHint, error) : error;
     }
     throw error;
   }
+  let pending = polling;
   if (polled.status === "slow_down") {
-    pending = { ...pending, interval: interval + 5 };
-    await pendings.write(pending);
+    const slowed = { ...polling, interval: interval + 5 };
+    pending = (await locked(() => pendings.update(polling, (stored) => ({ ...stored, interval: (stored.interval ?? interval) + 5 })))) ??
+      slowed;
   }
   if (polled.status !== "complete") {
     return { done: false, pending: publicPendingLogin(pending), waitMs: (pending.interval ?? interval) * 1000 };
   }
-  const result = await completeLogin(parts, context, polled, "device", signal, pending.dpopKey);
-  await pendings.clear();
+  const result = await completeLogin(parts, context, polled, "device", signal, polling.dpopKey);
+  await locked(() => pendings.clearIf(polling));
   return { done: true, result };
 }
 
-/** Finishes a manual pending login from what the user pasted. */
+/** Finishes a manual pending login from what the user pasted; removes it only if it is still the one finished. */
 async function finishManual(parts: LoginParts, pasted: string, signal: AbortSignal): Promise<ResumeLoginResult> {
-  const pending = await current(parts, "manual");
-  const context = await contextOf(parts, pending, signal);
+  const pendings = pendingLoginStore(parts.config);
+  const locked = <T>(fn: () => Promise<T>) => withPendingLoginLock(parts.config, fn);
+  const { pending, context } = await locked(async () => {
+    const pending = await current(parts, "manual");
+    return { pending, context: await contextOf(parts, pending, signal) };
+  });
   const { completeManualAuthorization } = await import("./manual_login.ts");
   let grant;
   try {
@@ -179,10 +222,10 @@ async function finishManual(parts: LoginParts, pasted: string, signal: AbortSign
     });
   } catch (error) {
     // Declined: this sign-in is over. Anything else (a forged or stale URL, a used code) leaves it to try again.
-    if (isCliAuthError(error, "access_denied")) await pendingLoginStore(parts.config).clear();
+    if (isCliAuthError(error, "access_denied")) await locked(() => pendings.clearIf(pending));
     throw error;
   }
   const result = await completeLogin(parts, context, grant, "manual", signal, pending.dpopKey);
-  await pendingLoginStore(parts.config).clear();
+  await locked(() => pendings.clearIf(pending));
   return { done: true, result };
 }
