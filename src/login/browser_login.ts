@@ -11,7 +11,7 @@ import type { Platform } from "../contracts.ts";
 import { abortReason } from "./login_signal.ts";
 import { startLoopbackServer } from "./loopback_server.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
-import { createPkce } from "../protocol/pkce.ts";
+import { createPkce, type Pkce } from "../protocol/pkce.ts";
 import { printable } from "../common/printable.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
 import type { RequestedAuthentication } from "../protocol/requested_authentication.ts";
@@ -40,6 +40,20 @@ export interface AuthorizationRequestOptions extends RequestedAuthentication {
   onAuthorizationUrl?: (url: string) => void;
   /** When the login started, epoch ms (default: now): the ID token's `auth_time` is judged against it (`maxAge`). */
   requestedAt?: number;
+}
+
+/**
+ * The authorization URL of a browser or manual login: PKCE, state, `redirectUri`, and the request parameters of
+ * `options` (scopes, prompt, login hint, step-up, extra parameters).
+ */
+export function authorizationUrlFor(
+  context: ProtocolContext,
+  pkce: Pkce,
+  redirectUri: string,
+  options: AuthorizationRequestOptions,
+): URL {
+  const { scopes, prompt, loginHint, extraParams, acrValues, maxAge } = options;
+  return buildAuthorizationUrl(context, pkce, { redirectUri, scopes, prompt, loginHint, extraParams, acrValues, maxAge });
 }
 
 /**
@@ -133,15 +147,7 @@ export async function browserLogin(
     renderPage: options.renderPage,
   });
   try {
-    const url = buildAuthorizationUrl(context, pkce, {
-      redirectUri: server.redirectUri,
-      scopes: options.scopes,
-      prompt: options.prompt,
-      loginHint: options.loginHint,
-      extraParams: options.extraParams,
-      acrValues: options.acrValues,
-      maxAge: options.maxAge,
-    });
+    const url = authorizationUrlFor(context, pkce, server.redirectUri, options);
     announceAuthorizationUrl(platform, url, options);
     const params = await server.waitForCallback();
     return await exchangeAuthorizationCode(context, params, {

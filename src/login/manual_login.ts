@@ -5,8 +5,7 @@
  * @module
  */
 
-import { buildAuthorizationUrl } from "../protocol/authorize.ts";
-import { announceAuthorizationUrl, type AuthorizationRequestOptions } from "./browser_login.ts";
+import { announceAuthorizationUrl, type AuthorizationRequestOptions, authorizationUrlFor } from "./browser_login.ts";
 import { exchangeAuthorizationCode, type GrantResult, validateCallback } from "../protocol/code_exchange.ts";
 import type { Platform } from "../contracts.ts";
 import { CliAuthError } from "../common/errors.ts";
@@ -165,15 +164,7 @@ export async function startManualAuthorization(
 ): Promise<ManualAuthorization> {
   const pkce = await createPkce();
   const redirectUri = options.redirectUri ?? `http://127.0.0.1:${randomHighPort()}/callback`;
-  const url = buildAuthorizationUrl(context, pkce, {
-    redirectUri,
-    scopes: options.scopes,
-    prompt: options.prompt,
-    loginHint: options.loginHint,
-    extraParams: options.extraParams,
-    acrValues: options.acrValues,
-    maxAge: options.maxAge,
-  });
+  const url = authorizationUrlFor(context, pkce, redirectUri, options);
   return { url, redirectUri, state: pkce.state, codeVerifier: pkce.codeVerifier };
 }
 
