@@ -1,9 +1,8 @@
 // Publishes client metadata documents over HTTPS for the Client ID Metadata Document tests (see
 // client_metadata_server.mjs): the URL of a document is the client ID; the provider fetches it when it meets that
 // client ID (start it with `clientIdMetadataDocument: true` and `extraCaFile: ca.caFile`). Counts the fetches.
-import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { NODE } from "./provider.ts";
+import { startJsonLineChild } from "./json_line_child.ts";
 import type { TestCa } from "./test_ca.ts";
 
 /**
@@ -42,48 +41,19 @@ const script = fileURLToPath(new URL("./client_metadata_server.mjs", import.meta
 
 export async function startClientMetadataServer(options: ClientMetadataServerOptions): Promise<ClientMetadataServer> {
   const { ca, documents, cacheControl } = options;
-  const child: ChildProcess = spawn(
-    NODE,
-    [script, JSON.stringify({ keyFile: ca.keyFile, certFile: ca.certFile, documents, cacheControl })],
-    { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } },
-  );
   const gets: string[] = [];
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
-  const origin = await new Promise<string>((resolve, reject) => {
-    let buffered = "";
-    const timer = setTimeout(() => reject(new Error(`document server did not start in 15 s:\n${stderr}`)), 15_000);
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-        if (typeof line.origin === "string") {
-          clearTimeout(timer);
-          resolve(line.origin);
-        }
-        if (typeof line.get === "string") gets.push(line.get);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`document server exited with ${code}:\n${stderr}`));
-    });
-  });
-  let closed: Promise<void> | undefined;
+  const child = await startJsonLineChild(
+    "document server",
+    script,
+    { keyFile: ca.keyFile, certFile: ca.certFile, documents, cacheControl },
+    (line) => (typeof line.origin === "string" ? (line.origin as string) : undefined),
+    (line) => void (typeof line.get === "string" && gets.push(line.get)),
+  );
+  const origin = child.ready;
   return {
     origin,
     url: (path) => `${origin}${path}`,
     fetches: (path) => (path === undefined ? gets.length : gets.filter((get) => get === path).length),
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 2_000).unref?.();
-      });
-      return closed;
-    },
+    close: child.close,
   };
 }
