@@ -322,6 +322,36 @@ function checkMetadataDocumentUrl(option: "clientId" | "clientMetadataUrl", valu
 }
 
 /** `make`, called on first use only; later calls get the same promise. */
+/**
+ * Resource indicators in a form two configurations can be compared by: each as a URL's `href` when it parses, sorted,
+ * without repeats.
+ *
+ * @param resources resource indicators as configured or stored
+ * @returns them normalised
+ */
+export function normalResources(resources: readonly string[]): string[] {
+  const href = (resource: string) => {
+    try {
+      return new URL(resource).href;
+    } catch {
+      return resource;
+    }
+  };
+  return [...new Set(resources.map(href))].sort();
+}
+
+/**
+ * Whether two lists name the same resources (`https://API.example` and `https://api.example/` are one).
+ *
+ * @param a resource indicators
+ * @param b resource indicators
+ * @returns whether they are the same once normalised
+ */
+export function sameResources(a: readonly string[], b: readonly string[]): boolean {
+  const [left, right] = [normalResources(a), normalResources(b)];
+  return left.length === right.length && left.every((resource, i) => resource === right[i]);
+}
+
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | undefined;
   return () => made ??= make();

@@ -9,9 +9,9 @@
 
 import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import type { LoginParts } from "./login.ts";
+import { normalResources } from "../options.ts";
 import {
   type BeginLoginOptions,
-  normalResources,
   type PendingLogin,
   pendingLoginStore,
   publicPendingLogin,

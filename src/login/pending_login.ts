@@ -110,7 +110,7 @@ export interface StoredPendingLogin {
   issuer: string;
   /** The client it was begun with (configured or registered on the fly). */
   clientId: string;
-  /** The RFC 8707 resources it was begun for, normalised ({@link normalResources}); absent in entries of older versions. */
+  /** The RFC 8707 resources it was begun for, normalised (`normalResources` in `options.ts`); absent in entries of older versions. */
   resources?: string[];
   /** When it was begun, epoch ms. */
   createdAt: number;
@@ -238,24 +238,6 @@ export function pendingLoginStore(config: Config): PendingLoginStore & { readAny
       return true;
     },
   };
-}
-
-/**
- * Resource indicators in a form two configurations can be compared by: each as a URL's `href` when it parses, sorted,
- * without repeats.
- *
- * @param resources the configured resources
- * @returns them normalised
- */
-export function normalResources(resources: readonly string[]): string[] {
-  const href = (resource: string) => {
-    try {
-      return new URL(resource).href;
-    } catch {
-      return resource;
-    }
-  };
-  return [...new Set(resources.map(href))].sort();
 }
 
 /**

@@ -18,8 +18,8 @@
 import { CliAuthError, isCliAuthError } from "../common/errors.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
 import { completeLogin, type LoginParts, type LoginResult } from "./login.ts";
+import { sameResources } from "../options.ts";
 import {
-  normalResources,
   type PendingLogin,
   pendingLoginStore,
   publicPendingLogin,
@@ -130,9 +130,7 @@ function expired(flow: "device" | "manual", loginHint: string, cause?: unknown):
  */
 async function contextOf(parts: LoginParts, pending: StoredPendingLogin, signal: AbortSignal): Promise<ProtocolContext> {
   const { config, issuer } = parts;
-  const resources = normalResources(config.resources);
-  const begunFor = pending.resources ?? [];
-  if (resources.length !== begunFor.length || resources.some((resource, i) => resource !== begunFor[i])) {
+  if (!sameResources(config.resources, pending.resources ?? [])) {
     throw new CliAuthError("issuer_mismatch", "The pending sign-in was begun for other resources than this configuration names", {
       hint: `Resume it with the resource it was begun for, or ${lowerFirst(config.loginHint)} again`,
     });

@@ -7,7 +7,7 @@
  */
 
 import { CliAuthError } from "../common/errors.ts";
-import type { Config } from "../options.ts";
+import { type Config, sameResources } from "../options.ts";
 import { parseSession, serializeSession, type Session } from "./session.ts";
 
 /**
@@ -30,7 +30,6 @@ export interface SessionStore {
  */
 export function createSessionStore(config: Config): SessionStore {
   const { profile } = config;
-  const wanted = resourceSet(config.resources);
   const belongsHere = (session: Session): boolean => {
     const trim = (value: string) => value.replace(/\/+$/, "");
     if (config.issuer && trim(session.issuer) !== trim(config.issuer)) return false;
@@ -39,9 +38,8 @@ export function createSessionStore(config: Config): SessionStore {
     // A session signed in for resources is for those resources only. One stored before sessions named their
     // resources is taken only where an issuer or client ID says whose it is: a configuration with neither (sign-in
     // from a resource URL) cannot tell one API's session from another's.
-    if (session.resources === undefined) return wanted.size === 0 || Boolean(config.issuer || config.clientId);
-    const had = resourceSet(session.resources);
-    return had.size === wanted.size && [...had].every((resource) => wanted.has(resource));
+    if (session.resources === undefined) return config.resources.length === 0 || Boolean(config.issuer || config.clientId);
+    return sameResources(session.resources, config.resources);
   };
   return {
     async read() {
@@ -57,17 +55,6 @@ export function createSessionStore(config: Config): SessionStore {
       await (await config.store()).delete(profile);
     },
   };
-}
-
-/** Resource indicators compared as URLs (`https://API.example` and `https://api.example/` are one). */
-function resourceSet(resources: readonly string[]): Set<string> {
-  return new Set(resources.map((resource) => {
-    try {
-      return new URL(resource).href;
-    } catch {
-      return resource;
-    }
-  }));
 }
 
 /**
