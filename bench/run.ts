@@ -19,7 +19,9 @@ import { commandFor, RESULT_MARKER, ROOT, type RuntimeKey } from "./_support.ts"
 const RUNTIMES = (process.env.BENCH_RUNTIMES ?? "node,bun,deno").split(",").map((r) => r.trim()) as RuntimeKey[];
 const ALL_PER_RUNTIME = ["import_cost", "fresh_token", "login", "refresh_load"] as const;
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
-const PER_RUNTIME = ALL_PER_RUNTIME.filter((name) => !only || only.includes(name));
+/** Whether a benchmark is to run: all of them, or those BENCH_ONLY names. */
+const asked = (name: string) => !only || only.includes(name);
+const PER_RUNTIME = ALL_PER_RUNTIME.filter(asked);
 const TIMEOUT_MS = 180_000;
 const started = performance.now();
 
@@ -247,7 +249,7 @@ try {
     }
     // The server-side benchmarks print their own tables: kept as text. Their "before" lines import the server entry
     // as it was before jose, extracted from git into bench/.tmp/before/ (bench/_before.ts).
-    for (const name of ["jwt_verify", "dpop_verify"].filter((name) => !only || only.includes(name))) {
+    for (const name of ["jwt_verify", "dpop_verify"].filter(asked)) {
       console.error(`\n== ${name} on ${runtime}`);
       const outcome = await runBenchmark(name, runtime);
       section[name] = outcome.stdout.trim();
@@ -258,17 +260,16 @@ try {
     console.log(["", header, ...lines].join("\n"));
   }
 
-  const bundle = !only || only.includes("bundle_size")
-    ? (console.error("\n== bundle_size (once: sizes do not depend on the runtime)"), await runBenchmark("bundle_size", "node"))
-    : undefined;
-  if (bundle === undefined) {
-    // not asked for
-  } else if (bundle.ok && bundle.result) {
-    results.bundle_size = bundle.result;
-    const lines = ["", `${"=".repeat(20)} all runtimes ${"=".repeat(86)}`, ...bundleTable(bundle.result)];
-    console.log(lines.join("\n"));
-  } else {
-    failures.push(`bundle_size: ${bundle.error ?? "no result"}`);
+  if (asked("bundle_size")) {
+    console.error("\n== bundle_size (once: sizes do not depend on the runtime)");
+    const bundle = await runBenchmark("bundle_size", "node");
+    if (bundle.ok && bundle.result) {
+      results.bundle_size = bundle.result;
+      const lines = ["", `${"=".repeat(20)} all runtimes ${"=".repeat(86)}`, ...bundleTable(bundle.result)];
+      console.log(lines.join("\n"));
+    } else {
+      failures.push(`bundle_size: ${bundle.error ?? "no result"}`);
+    }
   }
 } finally {
   await keyring?.stop();
