@@ -1,12 +1,18 @@
-// A helper server of the test rig in a Node child process that reports on stdout, one JSON object per line: started
+// A helper server of the test rig in a Node child process that reports on stdout, one JSON object per line (other
+// lines are ignored): started
 // once its ready line arrives, every other line handed to the caller, killed if it does not start in time, closed
 // with SIGTERM (SIGKILL 2 s later).
 import { type ChildProcess, spawn } from "node:child_process";
-import { NODE } from "./provider.ts";
+import process from "node:process";
+
+/** The Node binary the rig's helper servers run on (oidc-provider needs Node, whatever runtime runs the tests). */
+export const NODE = process.env.CLI_AUTH_TEST_NODE ?? "node";
 
 export interface JsonLineChild<Ready> {
   /** What the ready line said. */
   ready: Ready;
+  /** What the child wrote to stderr so far. */
+  stderr(): string;
   close(): Promise<void>;
 }
 
@@ -16,6 +22,7 @@ export interface JsonLineChild<Ready> {
  * @param name what to call it in errors ("proxy", "document server")
  * @param readyOf the ready value a line carries, or `undefined` for other lines
  * @param onLine called with every line (the ready one too)
+ * @param options more environment variables; how long it may take to start (default 15 s: then it is killed)
  */
 export async function startJsonLineChild<Ready>(
   name: string,
@@ -23,10 +30,12 @@ export async function startJsonLineChild<Ready>(
   argument: unknown,
   readyOf: (line: any) => Ready | undefined,
   onLine: (line: any) => void = () => {},
+  options: { env?: Record<string, string>; startTimeoutMs?: number } = {},
 ): Promise<JsonLineChild<Ready>> {
+  const { env = {}, startTimeoutMs = 15_000 } = options;
   const child: ChildProcess = spawn(NODE, [script, JSON.stringify(argument)], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
+    env: { ...process.env, NODE_OPTIONS: "", ...env },
   });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
@@ -34,14 +43,20 @@ export async function startJsonLineChild<Ready>(
     let buffered = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${name} did not start in 15 s:\n${stderr}`));
-    }, 15_000);
+      reject(new Error(`${name} did not start in ${startTimeoutMs / 1000} s:\n${stderr}`));
+    }, startTimeoutMs);
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk;
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline));
+        const text = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        let line: any;
+        try {
+          line = JSON.parse(text);
+        } catch {
+          continue; // not a report (a dependency printing to stdout)
+        }
         const value = readyOf(line);
         if (value !== undefined) {
           clearTimeout(timer);
@@ -58,6 +73,7 @@ export async function startJsonLineChild<Ready>(
   let closed: Promise<void> | undefined;
   return {
     ready,
+    stderr: () => stderr,
     close() {
       closed ??= new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -1,7 +1,7 @@
 // Starts the real OpenID provider (test/support/provider_server.mjs) in a Node child process on 127.0.0.1 and gives
 // tests its issuer plus a few test-only controls (request log, claim changes, slow_down injection).
-import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startJsonLineChild } from "./json_line_child.ts";
 
 /** Options of the test provider (see provider_server.mjs). */
 export interface ProviderOptions {
@@ -75,45 +75,24 @@ export interface TestProvider {
 
 const script = fileURLToPath(new URL("./provider_server.mjs", import.meta.url));
 
-/** The Node binary on PATH: the provider runs on Node whatever runtime runs the test. */
-export const NODE = process.env.CLI_AUTH_TEST_NODE ?? "node";
+export { NODE } from "./json_line_child.ts";
 
 /**
  * Starts a provider; resolves once it listens.
  */
 export async function startProvider(options: ProviderOptions = {}): Promise<TestProvider> {
   const { extraCaFile, ...serverOptions } = options;
-  const child: ChildProcess = spawn(NODE, [script, JSON.stringify(serverOptions)], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "", ...(extraCaFile ? { NODE_EXTRA_CA_CERTS: extraCaFile } : {}) },
-  });
-  let stderr = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const { issuer, port, admin: adminUrl = issuer } = await new Promise<{ issuer: string; port: number; admin?: string }>((resolve, reject) => {
-    let stdout = "";
-    // 30 s: on a 2-core machine running the suite's other providers, browsers and keyrings, a Node child's start can
-    // take well over its usual second. A provider that did not start is killed, never left running.
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`provider did not start in 30 s:\n${stderr}`));
-    }, 30_000);
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => {
-      stdout += chunk;
-      const newline = stdout.indexOf("\n");
-      if (newline >= 0) {
-        clearTimeout(timer);
-        resolve(JSON.parse(stdout.slice(0, newline)));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`provider exited with ${code}:\n${stderr}`));
-    });
-  });
+  // 30 s: on a 2-core machine running the suite's other providers, browsers and keyrings, a Node child's start can
+  // take well over its usual second. A provider that did not start is killed, never left running.
+  const child = await startJsonLineChild(
+    "provider",
+    script,
+    serverOptions,
+    (line) => (typeof line.issuer === "string" ? (line as { issuer: string; port: number; admin?: string }) : undefined),
+    () => {},
+    { env: extraCaFile ? { NODE_EXTRA_CA_CERTS: extraCaFile } : {}, startTimeoutMs: 30_000 },
+  );
+  const { issuer, port, admin: adminUrl = issuer } = child.ready;
 
   const admin = async (route: string, body?: unknown) => {
     const response = await fetch(`${adminUrl}/__test/${route}`, {
@@ -124,7 +103,6 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     return await response.json();
   };
 
-  let closed: Promise<void> | undefined;
   return {
     issuer,
     port,
@@ -145,15 +123,7 @@ export async function startProvider(options: ProviderOptions = {}): Promise<Test
     async slowDown(count) {
       await admin("slow-down", { count });
     },
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 2_000).unref?.();
-      });
-      return closed;
-    },
-    logs: () => stderr,
+    close: child.close,
+    logs: child.stderr,
   };
 }
