@@ -9,10 +9,10 @@
 // Usage: node test/support/client_metadata_server.mjs '{"keyFile": "…", "certFile": "…", "documents": {…}}'
 import { readFileSync } from "node:fs";
 import { createServer } from "node:https";
+import { exitWithParent, report } from "./json_line_server.mjs";
 
 const { keyFile, certFile, documents = {}, cacheControl } = JSON.parse(process.argv[2] ?? "{}");
 
-const report = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 let origin = "";
 const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (req, res) => {
@@ -34,12 +34,4 @@ await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 origin = `https://127.0.0.1:${server.address().port}`;
 report({ origin });
 
-const shutdown = () => {
-  server.closeAllConnections?.();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 300).unref();
-};
-process.on("SIGTERM", shutdown);
-process.on("SIGINT", shutdown);
-process.stdin.on("end", shutdown);
-process.stdin.resume();
+exitWithParent([server], 300);

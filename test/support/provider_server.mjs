@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import Provider from "oidc-provider";
+import { exitWithParent, report } from "./json_line_server.mjs";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
 const {
@@ -261,17 +262,6 @@ admin?.on("request", (req, res) => {
   res.writeHead(404).end();
 });
 const adminUrl = admin ? `http://127.0.0.1:${admin.address().port}` : undefined;
-process.stdout.write(`${JSON.stringify({ issuer, port: address.port, admin: adminUrl })}\n`);
-
-const shutdown = () => {
-  admin?.closeAllConnections?.();
-  admin?.close();
-  server.closeAllConnections?.();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 500).unref();
-};
-process.on("SIGTERM", shutdown);
-process.on("SIGINT", shutdown);
+report({ issuer, port: address.port, admin: adminUrl });
 // Exit with the parent: when the test process dies, stdin closes.
-process.stdin.on("end", shutdown);
-process.stdin.resume();
+exitWithParent([admin, server], 500);

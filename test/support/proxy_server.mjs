@@ -10,10 +10,10 @@
 // Usage: node test/support/proxy_server.mjs '{"hosts": {"idp.test": "127.0.0.1"}}'
 import { createServer } from "node:http";
 import { createProxy } from "proxy";
+import { exitWithParent, report } from "./json_line_server.mjs";
 
 const { hosts = {}, credentials, refuse } = JSON.parse(process.argv[2] ?? "{}");
 
-const report = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 /** `host:port` with the host mapped (the proxy's own name resolution). */
 function mapAuthority(authority) {
@@ -61,12 +61,4 @@ if (refuse) {
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 report({ port: server.address().port });
 
-const shutdown = () => {
-  server.closeAllConnections?.();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 300).unref();
-};
-process.on("SIGTERM", shutdown);
-process.on("SIGINT", shutdown);
-process.stdin.on("end", shutdown);
-process.stdin.resume();
+exitWithParent([server], 300);
