@@ -2,7 +2,7 @@
 // beginLogin / resumeLogin / cancelLogin), against the real provider: a cancel or a new beginLogin() meanwhile is not
 // undone by that resume when its answer comes (slow_down, done), and neither waits for the poll.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliAuth, type CliAuthOptions, type FetchLike } from "../../mod.ts";
+import { CliAuth, type CliAuthOptions, type FetchLike, type ResumeLoginOptions, type ResumeLoginResult } from "../../mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
 import { countingStore, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
@@ -42,18 +42,28 @@ describe("a resume does not undo what happened while its token request was in fl
   const auth = (store: ReturnType<typeof countingStore>, extra: Partial<CliAuthOptions> = {}) =>
     new CliAuth(testOptions(provider.issuer, { storage: store, service: "cli-auth-pending-race", ...extra }));
 
+  /** Runs `during` while a resume's token request is held in flight, then lets it go; both results. */
+  async function whileResuming<T>(
+    store: ReturnType<typeof countingStore>,
+    during: () => Promise<T>,
+    resume: ResumeLoginOptions = {},
+    grant?: string,
+  ): Promise<[ResumeLoginResult, T]> {
+    const held = heldPoll(grant);
+    const resuming = auth(store, { fetch: held.fetch }).resumeLogin(resume);
+    await held.inFlight;
+    const meanwhile = await during();
+    held.release();
+    return [await resuming, meanwhile];
+  }
+
   it("cancelLogin() during a poll answered slow_down stays cancelled", async () => {
     const store = countingStore();
     await auth(store).beginLogin();
     await sleep(1_100);
     await provider.slowDown(1);
-    const held = heldPoll();
-    const resuming = auth(store, { fetch: held.fetch }).resumeLogin();
-    await held.inFlight;
     // Neither a cancel nor a new sign-in waits for a poll in flight (the lock is not held across it).
-    const cancelled = await auth(store).cancelLogin();
-    held.release();
-    const resumed = await resuming;
+    const [resumed, cancelled] = await whileResuming(store, () => auth(store).cancelLogin());
     expect(resumed.done).toBe(false);
     expect(cancelled).toEqual({ cancelled: true });
     expect(store.values.has(PENDING_KEY), "the cancelled sign-in came back").toBe(false);
@@ -64,12 +74,7 @@ describe("a resume does not undo what happened while its token request was in fl
     await auth(store).beginLogin();
     await sleep(1_100);
     await provider.slowDown(1);
-    const held = heldPoll();
-    const resuming = auth(store, { fetch: held.fetch }).resumeLogin();
-    await held.inFlight;
-    const second = await auth(store).beginLogin();
-    held.release();
-    await resuming;
+    const [, second] = await whileResuming(store, () => auth(store).beginLogin());
     expect((await auth(store).status()).pendingLogin?.userCode, "the new sign-in was replaced by the old").toBe(second.userCode);
   });
 
@@ -78,12 +83,7 @@ describe("a resume does not undo what happened while its token request was in fl
     const first = await auth(store).beginLogin();
     await approveDevice(provider.issuer, first.userCode!, { login: "old-user" });
     await sleep(1_100);
-    const held = heldPoll();
-    const resuming = auth(store, { fetch: held.fetch }).resumeLogin();
-    await held.inFlight;
-    const second = await auth(store).beginLogin();
-    held.release();
-    const resumed = await resuming;
+    const [resumed, second] = await whileResuming(store, () => auth(store).beginLogin());
     expect(resumed.done && resumed.result.user?.sub).toBe("old-user");
     expect((await auth(store).status()).pendingLogin?.userCode, "the newer pending sign-in was removed").toBe(second.userCode);
   });
@@ -92,12 +92,7 @@ describe("a resume does not undo what happened while its token request was in fl
     const store = countingStore();
     const first = await auth(store).beginLogin({ flow: "manual" });
     const callback = await authorizeWithoutBrowser(first.authorizationUrl!, { login: "manual-old" });
-    const held = heldPoll("authorization_code");
-    const resuming = auth(store, { fetch: held.fetch }).resumeLogin({ callbackUrl: callback.href });
-    await held.inFlight;
-    const second = await auth(store).beginLogin();
-    held.release();
-    const resumed = await resuming;
+    const [resumed, second] = await whileResuming(store, () => auth(store).beginLogin(), { callbackUrl: callback.href }, "authorization_code");
     expect(resumed.done && resumed.result.user?.sub).toBe("manual-old");
     expect((await auth(store).status()).pendingLogin?.userCode, "the newer pending sign-in was removed").toBe(second.userCode);
   });
