@@ -323,6 +323,20 @@ function checkMetadataDocumentUrl(option: "clientId" | "clientMetadataUrl", valu
 
 /** `make`, called on first use only; later calls get the same promise. */
 /**
+ * Whether something stored (a session, a pending sign-in) was made with the issuer and client this configuration
+ * names; a configuration that names neither takes any (its client was registered on the fly).
+ *
+ * @param config the configuration
+ * @param made the issuer and client it was made with
+ * @returns whether it belongs to this configuration
+ */
+export function madeWith(config: Pick<Config, "issuer" | "clientId">, made: { issuer: string; clientId: string }): boolean {
+  const trim = (value: string) => value.replace(/\/+$/, "");
+  if (config.issuer && trim(made.issuer) !== trim(config.issuer)) return false;
+  return !config.clientId || made.clientId === config.clientId;
+}
+
+/**
  * Resource indicators in a form two configurations can be compared by: each as a URL's `href` when it parses, sorted,
  * without repeats.
  *

@@ -10,7 +10,7 @@
 
 import { CliAuthError } from "../common/errors.ts";
 import { pendingLoginKey } from "../names.ts";
-import type { Config } from "../options.ts";
+import { type Config, madeWith } from "../options.ts";
 import type { StoredDpopKey } from "../protocol/dpop.ts";
 import type { LoginResult } from "./login.ts";
 
@@ -203,10 +203,7 @@ export function pendingLoginStore(config: Config): PendingLoginStore & { readAny
     const value = await (await store()).get(key);
     if (value === null) return null;
     const pending = parsePendingLogin(value, config.profile);
-    const trim = (text: string) => text.replace(/\/+$/, "");
-    if (config.issuer && trim(pending.issuer) !== trim(config.issuer)) return null;
-    if (config.clientId && pending.clientId !== config.clientId) return null;
-    return pending;
+    return madeWith(config, pending) ? pending : null;
   };
   return {
     readAny,

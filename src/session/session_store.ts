@@ -7,7 +7,7 @@
  */
 
 import { CliAuthError } from "../common/errors.ts";
-import { type Config, sameResources } from "../options.ts";
+import { type Config, madeWith, sameResources } from "../options.ts";
 import { parseSession, serializeSession, type Session } from "./session.ts";
 
 /**
@@ -31,10 +31,7 @@ export interface SessionStore {
 export function createSessionStore(config: Config): SessionStore {
   const { profile } = config;
   const belongsHere = (session: Session): boolean => {
-    const trim = (value: string) => value.replace(/\/+$/, "");
-    if (config.issuer && trim(session.issuer) !== trim(config.issuer)) return false;
-    // Without a configured client ID the session's client was registered on the fly: any is ours.
-    if (config.clientId && session.clientId !== config.clientId) return false;
+    if (!madeWith(config, session)) return false;
     // A session signed in for resources is for those resources only. One stored before sessions named their
     // resources is taken only where an issuer or client ID says whose it is: a configuration with neither (sign-in
     // from a resource URL) cannot tell one API's session from another's.
