@@ -198,6 +198,7 @@ describe("login() against a misbehaving provider keeps the stored session", () =
   it.each(tokenCases)("code exchange: $name gives $code", async ({ path, fault, code, status }) => {
     const store = seededStore();
     const auth = new CliAuth(options(store));
+    await whoamiAsSetUp(auth); // the instance has discovered the server: the case is the code exchange alone
     let exchangeStarted = 0;
     const { error } = await failure(auth.login({
       flow: "browser",
