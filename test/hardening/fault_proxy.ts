@@ -79,11 +79,17 @@ export interface FaultyProvider {
 
 function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
+    const onError = (error: Error) => {
+      server.off("listening", onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off("error", onError);
       resolve((server.address() as { port: number }).port);
-    });
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, "127.0.0.1");
   });
 }
 
@@ -248,7 +254,7 @@ export async function startFaultyProvider(options: ProviderOptions = {}): Promis
           server.closeAllConnections?.();
           for (const socket of sockets) socket.destroy();
         });
-      } else {
+      } else if (!server.listening) {
         await listen(server, port);
       }
     },
