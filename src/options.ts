@@ -321,7 +321,6 @@ function checkMetadataDocumentUrl(option: "clientId" | "clientMetadataUrl", valu
   }
 }
 
-/** `make`, called on first use only; later calls get the same promise. */
 /**
  * Whether something stored (a session, a pending sign-in) was made with the issuer and client this configuration
  * names; a configuration that names neither takes any (its client was registered on the fly).
@@ -366,6 +365,7 @@ export function sameResources(a: readonly string[], b: readonly string[]): boole
   return left.length === right.length && left.every((resource, i) => resource === right[i]);
 }
 
+/** `make`, called on first use only; later calls get the same promise. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | undefined;
   return () => made ??= make();
