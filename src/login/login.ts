@@ -15,8 +15,8 @@ import type { StoredDpopKey } from "../protocol/dpop.ts";
 import type { ProtocolContext } from "../protocol/protocol_context.ts";
 import type { RequestedAuthentication } from "../protocol/requested_authentication.ts";
 import type { TokenSet } from "../protocol/token_set.ts";
-import { type Session, type User, userFromClaims } from "../session/session.ts";
-import type { SessionStore } from "../session/session_store.ts";
+import { type User, userFromClaims } from "../session/session.ts";
+import { newSession, type SessionStore } from "../session/session_store.ts";
 import type { DeviceCodeInfo } from "./device_login.ts";
 import type { CallbackPageRenderer } from "./pages.ts";
 
@@ -207,18 +207,7 @@ export async function completeLogin(
   dpopKey?: StoredDpopKey,
 ): Promise<LoginResult> {
   const user = await identify(context, grant, signal);
-  const now = config.now();
-  const session: Session = {
-    version: 1,
-    profile: config.profile,
-    issuer: context.as.issuer,
-    clientId: context.client.client_id,
-    tokens: grant.tokens,
-    flow,
-    createdAt: now,
-    updatedAt: now,
-  };
-  if (config.resources.length > 0) session.resources = [...config.resources];
+  const session = newSession(config, { issuer: context.as.issuer, clientId: context.client.client_id, tokens: grant.tokens, flow });
   if (user) session.user = user;
   if (dpopKey) session.dpopKey = dpopKey;
   await sessions.write(session);

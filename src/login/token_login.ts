@@ -10,7 +10,7 @@
 import { CliAuthError } from "../common/errors.ts";
 import type { Config } from "../options.ts";
 import type { Session } from "../session/session.ts";
-import type { SessionStore } from "../session/session_store.ts";
+import { newSession, type SessionStore } from "../session/session_store.ts";
 
 /**
  * The token as given, checked: one trailing newline (as `read` from stdin leaves it) is dropped; what remains must be
@@ -62,19 +62,13 @@ export function checkGivenToken(token: unknown): string {
  */
 export async function loginWithToken(config: Config, sessions: SessionStore, token: unknown): Promise<Session> {
   const accessToken = checkGivenToken(token);
-  const now = config.now();
-  const session: Session = {
-    version: 1,
-    profile: config.profile,
+  const session = newSession(config, {
     // What the stored session belongs to (a session of another issuer or client reads as none).
     issuer: config.issuer ?? "",
     clientId: config.clientId ?? "",
     tokens: { accessToken, tokenType: "Bearer" },
     flow: "token",
-    createdAt: now,
-    updatedAt: now,
-  };
-  if (config.resources.length > 0) session.resources = [...config.resources];
+  });
   await sessions.write(session);
   return session;
 }

@@ -55,6 +55,22 @@ export function createSessionStore(config: Config): SessionStore {
 }
 
 /**
+ * A session just signed in for this configuration: its profile, and its resources when it names any (a configuration
+ * naming other resources then does not read it, see `createSessionStore`). The one place that says what a new session
+ * records besides what the login obtained.
+ *
+ * @param config the instance's configuration (profile, resources, clock)
+ * @param obtained the issuer and client it was signed in with, its tokens and the flow
+ * @returns the session, created and updated now
+ */
+export function newSession(config: Config, obtained: Pick<Session, "issuer" | "clientId" | "tokens" | "flow">): Session {
+  const now = config.now();
+  const session: Session = { version: 1, profile: config.profile, ...obtained, createdAt: now, updatedAt: now };
+  if (config.resources.length > 0) session.resources = [...config.resources];
+  return session;
+}
+
+/**
  * The `not_logged_in` error of a profile, with the login hint.
  *
  * @param config the instance's configuration
