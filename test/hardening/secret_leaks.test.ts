@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPlatform } from "../../adapters/mod.ts";
 import { CliAuth, type CliAuthOptions } from "../../mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
-import { countingStore, loginWithoutBrowser, testOptions } from "../support/login.ts";
+import { countingStore, loginWithoutBrowser, PENDING_LOGIN_KEY, testOptions } from "../support/login.ts";
 import { startForwardProxy } from "../support/forward_proxy.ts";
 import { type Fault, type FaultyProvider, startFaultyProvider } from "./fault_proxy.ts";
 import { errorTexts, SecretSet } from "./secrets.ts";
@@ -219,7 +219,7 @@ describe("no secret in any error or log line", () => {
       const pending = await auth.beginLogin();
       show("pending login (device)", pending);
       show("status() with a pending login", await auth.status());
-      const secret = JSON.parse(store.values.get("pending-login:default")!) as Record<string, string>;
+      const secret = JSON.parse(store.values.get(PENDING_LOGIN_KEY)!) as Record<string, string>;
       secrets.add("device code (stored)", secret.deviceCode);
       return { store, auth, pending };
     };
@@ -242,8 +242,8 @@ describe("no secret in any error or log line", () => {
       await shownFailure("resume: denied", () => new CliAuth(agentOptions(store)).resumeLogin({ wait: true, timeoutMs: 10_000 }));
       await shownFailure("resume: nothing pending", () => new CliAuth(agentOptions(store)).resumeLogin());
       const expired = await device();
-      const stale = JSON.parse(expired.store.values.get("pending-login:default")!);
-      expired.store.values.set("pending-login:default", JSON.stringify({ ...stale, expiresAt: Date.now() - 1 }));
+      const stale = JSON.parse(expired.store.values.get(PENDING_LOGIN_KEY)!);
+      expired.store.values.set(PENDING_LOGIN_KEY, JSON.stringify({ ...stale, expiresAt: Date.now() - 1 }));
       await shownFailure("resume: expired", () => new CliAuth(agentOptions(expired.store)).resumeLogin());
     }
     // Manual: a forged state, another issuer, an error, and a token endpoint repeating the code and verifier.
@@ -251,7 +251,7 @@ describe("no secret in any error or log line", () => {
       const store = countingStore();
       const pending = await new CliAuth(agentOptions(store)).beginLogin({ flow: "manual" });
       show("pending login (manual)", pending);
-      secrets.add("code verifier (stored)", JSON.parse(store.values.get("pending-login:default")!).codeVerifier);
+      secrets.add("code verifier (stored)", JSON.parse(store.values.get(PENDING_LOGIN_KEY)!).codeVerifier);
       const callback = await authorizeWithoutBrowser(pending.authorizationUrl!);
       secrets.add("pasted code (resume)", callback.searchParams.get("code"));
       return { store, callback };

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, CliAuthError, type DeviceCodeInfo, type LoginOptions } from "../../mod.ts";
 import { launchChromium, signInOnProviderPages } from "../support/browser.ts";
 import { approveDevice } from "../support/interact.ts";
-import { startProvider, type TestProvider } from "../support/provider.ts";
+import { DEVICE_GRANT, startProvider, type TestProvider } from "../support/provider.ts";
 
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 let provider: TestProvider;
 let expiring: TestProvider;

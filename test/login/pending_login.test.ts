@@ -4,13 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, type CliAuthOptions, type PendingLogin } from "../../mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
-import { countingStore, testOptions } from "../support/login.ts";
-import { startProvider, type TestProvider } from "../support/provider.ts";
+import { countingStore, PENDING_LOGIN_KEY, testOptions } from "../support/login.ts";
+import { DEVICE_GRANT, startProvider, type TestProvider } from "../support/provider.ts";
 import { rejection } from "../support/reject.ts";
 import { type ResourceServer, startResourceServer } from "../support/resource_server.ts";
 
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
-const PENDING_KEY = "pending-login:default";
 
 let provider: TestProvider;
 let expiring: TestProvider;
@@ -41,7 +39,7 @@ function auth(store: ReturnType<typeof countingStore>, issuer = provider.issuer,
 
 /** The secret half kept in the store. */
 function stored(store: ReturnType<typeof countingStore>): Record<string, unknown> | undefined {
-  const value = store.values.get(PENDING_KEY);
+  const value = store.values.get(PENDING_LOGIN_KEY);
   return value === undefined ? undefined : JSON.parse(value);
 }
 
@@ -79,7 +77,7 @@ describe("beginLogin() and resumeLogin(), device flow", () => {
     // The session is stored, the pending login gone.
     const later = auth(store);
     expect(await later.getAccessToken()).toBe(resumed.result.tokens.accessToken);
-    expect(store.values.has(PENDING_KEY)).toBe(false);
+    expect(store.values.has(PENDING_LOGIN_KEY)).toBe(false);
     expect((await later.status()).pendingLogin).toBeUndefined();
     expect((await later.status()).loggedIn).toBe(true);
   });
@@ -137,7 +135,7 @@ describe("beginLogin() and resumeLogin(), device flow", () => {
     await approveDevice(provider.issuer, pending.userCode!, { deny: true });
     const error = await rejection(auth(store).resumeLogin({ wait: true, timeoutMs: 10_000 }));
     expect(error.code).toBe("access_denied");
-    expect(store.values.has(PENDING_KEY)).toBe(false);
+    expect(store.values.has(PENDING_LOGIN_KEY)).toBe(false);
     expect((await auth(store).status()).pendingLogin).toBeUndefined();
     expect((await rejection(auth(store).resumeLogin())).code).toBe("no_pending_login");
     expect(await auth(store).getSession()).toBeNull();
@@ -146,25 +144,25 @@ describe("beginLogin() and resumeLogin(), device flow", () => {
   it("an expired device code forgets the pending login, and status() does not report it", async () => {
     const store = countingStore();
     await auth(store, expiring.issuer).beginLogin();
-    const copy = store.values.get(PENDING_KEY)!;
+    const copy = store.values.get(PENDING_LOGIN_KEY)!;
     await sleep(2_300);
     // status() forgets an expired pending login lazily, without reporting it.
     expect((await auth(store, expiring.issuer).status()).pendingLogin).toBeUndefined();
-    expect(store.values.has(PENDING_KEY)).toBe(false);
+    expect(store.values.has(PENDING_LOGIN_KEY)).toBe(false);
     // resumeLogin() on an expired one says so, and forgets it, without asking the server.
-    store.values.set(PENDING_KEY, copy);
+    store.values.set(PENDING_LOGIN_KEY, copy);
     await expiring.reset();
     const error = await rejection(auth(store, expiring.issuer).resumeLogin());
     expect(error.code).toBe("device_code_expired");
     expect(error.hint).toMatch(/login/);
-    expect(store.values.has(PENDING_KEY)).toBe(false);
+    expect(store.values.has(PENDING_LOGIN_KEY)).toBe(false);
     expect(await devicePolls(expiring)).toBe(0);
     // The server says so first (the stored expiry later than the server's): the same, after one poll.
-    store.values.set(PENDING_KEY, JSON.stringify({ ...JSON.parse(copy), expiresAt: Date.now() + 60_000 }));
+    store.values.set(PENDING_LOGIN_KEY, JSON.stringify({ ...JSON.parse(copy), expiresAt: Date.now() + 60_000 }));
     const told = await rejection(auth(store, expiring.issuer).resumeLogin());
     expect(told.code).toBe("device_code_expired");
     expect(await devicePolls(expiring)).toBe(1);
-    expect(store.values.has(PENDING_KEY)).toBe(false);
+    expect(store.values.has(PENDING_LOGIN_KEY)).toBe(false);
   });
 
   it("a new beginLogin() replaces the pending one; cancelLogin() forgets it", async () => {
@@ -211,7 +209,7 @@ describe("beginLogin({ flow: \"manual\" }) and resumeLogin({ callbackUrl })", ()
       expect(resumed.done && resumed.result.flow).toBe("manual");
       expect(resumed.done && resumed.result.user?.sub).toBe("grace");
       expect((await auth(store).getSession())?.flow).toBe("manual");
-      expect(store.values.has(PENDING_KEY)).toBe(false);
+      expect(store.values.has(PENDING_LOGIN_KEY)).toBe(false);
     }
   });
 

@@ -4,14 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth } from "../../mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
-import { countingStore } from "../support/login.ts";
-import { startProvider, type TestProvider } from "../support/provider.ts";
+import { countingStore, PENDING_LOGIN_KEY } from "../support/login.ts";
+import { DEVICE_GRANT, startProvider, type TestProvider } from "../support/provider.ts";
 import { rejection } from "../support/reject.ts";
 import { type ResourceServer, startResourceServer } from "../support/resource_server.ts";
 
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 const CODE_GRANT = "authorization_code";
-const PENDING_KEY = "pending-login:default";
 
 let serverA: TestProvider;
 let serverB: TestProvider;
@@ -37,7 +35,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function stored(store: ReturnType<typeof countingStore>): Record<string, unknown> | undefined {
-  const value = store.values.get(PENDING_KEY);
+  const value = store.values.get(PENDING_LOGIN_KEY);
   return value === undefined ? undefined : JSON.parse(value);
 }
 
@@ -48,7 +46,7 @@ describe("a pending login is bound to the authorization server and resources it 
   it("device: a configuration resolving to another server is refused with issuer_mismatch before any token request", async () => {
     const store = countingStore();
     const pending = await fromResource(store, apiA.resource).beginLogin();
-    const before = store.values.get(PENDING_KEY)!;
+    const before = store.values.get(PENDING_LOGIN_KEY)!;
     const deviceCode = stored(store)!.deviceCode as string;
     await sleep(1_100);
     await serverB.reset();
@@ -56,7 +54,7 @@ describe("a pending login is bound to the authorization server and resources it 
     expect((await serverB.tokenRequests(DEVICE_GRANT)).length, "device code sent to the other server").toBe(0);
     expect(error.code).toBe("issuer_mismatch");
     expect(`${error.message} ${error.hint}`).not.toContain(deviceCode);
-    expect(store.values.get(PENDING_KEY)).toBe(before);
+    expect(store.values.get(PENDING_LOGIN_KEY)).toBe(before);
     // The configuration that began it still finishes it.
     await approveDevice(serverA.issuer, pending.userCode!, { login: "bound-user" });
     const resumed = await fromResource(store, apiA.resource).resumeLogin({ wait: true, timeoutMs: 10_000 });
@@ -66,7 +64,7 @@ describe("a pending login is bound to the authorization server and resources it 
   it("manual: the code and verifier never go to another server's token endpoint", async () => {
     const store = countingStore();
     const pending = await fromResource(store, apiA.resource).beginLogin({ flow: "manual" });
-    const before = store.values.get(PENDING_KEY)!;
+    const before = store.values.get(PENDING_LOGIN_KEY)!;
     const callback = await authorizeWithoutBrowser(pending.authorizationUrl!, { login: "manual-user" });
     await serverB.reset();
     // The bare code: no `iss` in it to tell the servers apart (RFC 9207 would catch a full redirect URL).
@@ -74,7 +72,7 @@ describe("a pending login is bound to the authorization server and resources it 
     const error = await rejection(fromResource(store, apiB.resource).resumeLogin({ callbackUrl: code }));
     expect((await serverB.tokenRequests(CODE_GRANT)).length, "code and verifier sent to the other server").toBe(0);
     expect(error.code).toBe("issuer_mismatch");
-    expect(store.values.get(PENDING_KEY)).toBe(before);
+    expect(store.values.get(PENDING_LOGIN_KEY)).toBe(before);
     const resumed = await fromResource(store, apiA.resource).resumeLogin({ callbackUrl: code });
     expect(resumed.done && resumed.result.user?.sub).toBe("manual-user");
   });
@@ -82,13 +80,13 @@ describe("a pending login is bound to the authorization server and resources it 
   it("the same server, other resources: refused before any token request", async () => {
     const store = countingStore();
     await fromResource(store, apiA.resource).beginLogin();
-    const before = store.values.get(PENDING_KEY)!;
+    const before = store.values.get(PENDING_LOGIN_KEY)!;
     await sleep(1_100);
     await serverA.reset();
     const error = await rejection(fromResource(store, apiA2.resource).resumeLogin());
     expect((await serverA.tokenRequests(DEVICE_GRANT)).length, "polled for other resources").toBe(0);
     expect(error.code).toBe("issuer_mismatch");
     expect(error.hint).toMatch(/resource/);
-    expect(store.values.get(PENDING_KEY)).toBe(before);
+    expect(store.values.get(PENDING_LOGIN_KEY)).toBe(before);
   });
 });

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
-import { startProvider, type TestProvider } from "../support/provider.ts";
+import { PENDING_LOGIN_KEY } from "../support/login.ts";
+import { DEVICE_GRANT, startProvider, type TestProvider } from "../support/provider.ts";
 import { ROOT, runScript, scriptCommand } from "../support/run_script.ts";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/pending_login.ts", import.meta.url));
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 /** The slow provider's polling interval: long enough that a process started right after a poll is "too soon". */
 const INTERVAL_S = 5;
 
@@ -66,7 +66,7 @@ describe("a device sign-in across processes", () => {
     const pending = await step(["begin"]);
     const began = (await slow.requests()).find((r) => r.path === "/device/auth")!.time;
     expect(pending).toMatchObject({ flow: "device", interval: INTERVAL_S });
-    const { deviceCode } = stored()["pending-login:default"]!;
+    const { deviceCode } = stored()[PENDING_LOGIN_KEY]!;
     expect(typeof deviceCode).toBe("string");
     expect(outputs.join("\n")).not.toContain(deviceCode);
 
@@ -86,7 +86,7 @@ describe("a device sign-in across processes", () => {
     expect(await step(["resume"])).toMatchObject({ done: true, flow: "device", user: { sub: "agent-user" } });
     expect(await slow.tokenRequests(DEVICE_GRANT)).toHaveLength(2);
     const session = stored().default!;
-    expect(stored()["pending-login:default"]).toBeUndefined();
+    expect(stored()[PENDING_LOGIN_KEY]).toBeUndefined();
 
     await slow.reset();
     expect(await step(["token"])).toEqual({ token: (session.tokens as { accessToken: string }).accessToken });
@@ -104,7 +104,7 @@ describe("a device sign-in across processes", () => {
     const pending = await step(["begin"]);
     await approveDevice(provider.issuer, pending.userCode as string, { deny: true });
     expect(await step(["resume-wait"])).toMatchObject({ error: "access_denied" });
-    expect(stored()["pending-login:default"]).toBeUndefined();
+    expect(stored()[PENDING_LOGIN_KEY]).toBeUndefined();
     expect((await step(["status"])).pendingLogin).toBeUndefined();
     expect(await step(["resume"])).toMatchObject({ error: "no_pending_login", hint: "Run `my-agent login` to begin one" });
   });
@@ -114,13 +114,13 @@ describe("a device sign-in across processes", () => {
     await step(["begin"]);
     await sleep(2_300);
     expect(await step(["resume"])).toMatchObject({ error: "device_code_expired" });
-    expect(stored()["pending-login:default"]).toBeUndefined();
+    expect(stored()[PENDING_LOGIN_KEY]).toBeUndefined();
     expect(await step(["resume"])).toMatchObject({ error: "no_pending_login" });
     // status() does not report an expired one either (and removes it).
     await step(["begin"]);
     await sleep(2_300);
     expect((await step(["status"])).pendingLogin).toBeUndefined();
-    expect(stored()["pending-login:default"]).toBeUndefined();
+    expect(stored()[PENDING_LOGIN_KEY]).toBeUndefined();
   });
 
   it("cancel forgets it", async () => {
@@ -163,7 +163,7 @@ describe("a manual sign-in across processes", () => {
     const { step, stored, outputs } = agent(provider);
     const pending = await step(["begin", "manual"]);
     expect(pending.flow).toBe("manual");
-    const { codeVerifier } = stored()["pending-login:default"]!;
+    const { codeVerifier } = stored()[PENDING_LOGIN_KEY]!;
     expect(outputs.join("\n")).not.toContain(codeVerifier);
     const callback = await authorizeWithoutBrowser(pending.authorizationUrl as string, { login: "paste-user" });
     const forged = new URL(callback);
@@ -172,7 +172,7 @@ describe("a manual sign-in across processes", () => {
     expect(stored().default).toBeUndefined();
     expect(await step(["resume-callback"], `${callback.href}\n`)).toMatchObject({ done: true, flow: "manual", user: { sub: "paste-user" } });
     expect(stored().default).toMatchObject({ flow: "manual" });
-    expect(stored()["pending-login:default"]).toBeUndefined();
+    expect(stored()[PENDING_LOGIN_KEY]).toBeUndefined();
     expect(outputs.join("\n")).not.toContain(callback.searchParams.get("code")!);
   });
 });

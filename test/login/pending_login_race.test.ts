@@ -4,10 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliAuth, type CliAuthOptions, type FetchLike, type ResumeLoginOptions, type ResumeLoginResult } from "../../mod.ts";
 import { approveDevice, authorizeWithoutBrowser } from "../support/interact.ts";
-import { countingStore, testOptions } from "../support/login.ts";
+import { countingStore, PENDING_LOGIN_KEY, testOptions } from "../support/login.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 
-const PENDING_KEY = "pending-login:default";
 
 let provider: TestProvider;
 
@@ -66,7 +65,7 @@ describe("a resume does not undo what happened while its token request was in fl
     const [resumed, cancelled] = await whileResuming(store, () => auth(store).cancelLogin());
     expect(resumed.done).toBe(false);
     expect(cancelled).toEqual({ cancelled: true });
-    expect(store.values.has(PENDING_KEY), "the cancelled sign-in came back").toBe(false);
+    expect(store.values.has(PENDING_LOGIN_KEY), "the cancelled sign-in came back").toBe(false);
   });
 
   it("a new beginLogin() during a poll answered slow_down is not overwritten by the old one", async () => {

@@ -29,14 +29,13 @@ import {
   startKeyServer,
   type TestKey,
 } from "./support/key_server.ts";
-import { http, issueTokens } from "./support/tokens.ts";
+import { http, introspection, issueTokens } from "./support/tokens.ts";
 import { rejection } from "../support/reject.ts";
 import { verifierFor } from "./support/verifier.ts";
 
 const API = "https://api.example.test/";
 const OPAQUE_API = "urn:example:opaque-dpop";
 const ME = "https://api.example.test/me";
-const introspection = { clientId: "api-server", clientSecret: "api-server-secret" };
 
 let provider: TestProvider;
 let keyPair: CryptoKeyPair;

@@ -17,12 +17,11 @@ import { startProvider, type TestProvider } from "../support/provider.ts";
 import { rejection } from "../support/reject.ts";
 import { type ResourceServer, startResourceServer } from "../support/resource_server.ts";
 import { allChallenges } from "./support/challenges.ts";
-import { http, issueTokens } from "./support/tokens.ts";
+import { http, introspection, issueTokens } from "./support/tokens.ts";
 
 const PWD = "urn:test:pwd";
 const MFA = "urn:test:mfa";
 const OPAQUE_API = "urn:example:opaque-step-up";
-const introspection = { clientId: "api-server", clientSecret: "api-server-secret" };
 
 let api: ResourceServer;
 let provider: TestProvider;

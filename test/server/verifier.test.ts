@@ -5,7 +5,7 @@ import { createProtocolContext, resolveAuthorizationServer, revokeToken, type To
 import { type CliAuthError, createVerifier } from "../../server/mod.ts";
 import { startProvider, type TestProvider } from "../support/provider.ts";
 import { claims, encodeJson, generateTestKey, signJwt } from "./support/key_server.ts";
-import { http, issueTokens } from "./support/tokens.ts";
+import { http, introspection, issueTokens } from "./support/tokens.ts";
 import { rejection } from "../support/reject.ts";
 import { verifierFor } from "./support/verifier.ts";
 
@@ -17,7 +17,6 @@ const resources = {
   [OTHER_API]: { format: "jwt" as const },
   [OPAQUE_API]: { format: "opaque" as const },
 };
-const introspection = { clientId: "api-server", clientSecret: "api-server-secret" };
 
 let provider: TestProvider;
 let jwt: TokenSet;

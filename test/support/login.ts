@@ -54,3 +54,6 @@ export async function expireStoredSession(store: CredentialStore, profile = "def
   session.tokens.expiresAt = Date.now() - 60_000;
   await store.set(profile, JSON.stringify(session));
 }
+
+/** Where a pending login of the default profile is stored (`pending-login:<profile>`, src/names.ts), as the tests look for it. */
+export const PENDING_LOGIN_KEY = "pending-login:default";

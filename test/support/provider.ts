@@ -77,6 +77,9 @@ const script = fileURLToPath(new URL("./provider_server.mjs", import.meta.url));
 
 export { NODE } from "./json_line_child.ts";
 
+/** The device flow's grant type (RFC 8628), as `tokenRequests()` and `ProviderRequest.grantType` name it. */
+export const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
 /**
  * Starts a provider; resolves once it listens.
  */

@@ -5,6 +5,8 @@ import { buildAuthorizationUrl, createPkce, createProtocolContext, exchangeAutho
 import { authorizeWithoutBrowser } from "../../support/interact.ts";
 
 export const http = { allowInsecureRequests: true, timeoutMs: 10_000 };
+/** The API's client at the test provider, for token introspection (test/support/provider_server.mjs). */
+export const introspection = { clientId: "api-server", clientSecret: "api-server-secret" };
 const REDIRECT = "http://127.0.0.1:41112/callback";
 
 /**
